@@ -1,0 +1,198 @@
+/// @file
+/// C++20 coroutines for Deferred: a function returning Deferred<T> may `co_await` Deferreds and
+/// `co_return` its result. Internal: included by <tw/deferred.hpp>.
+/// Twisted: defer.inlineCallbacks, Deferred.fromCoroutine, ensureDeferred.
+/// Tests: tests/runtime/deferred_coroutine_test.cpp
+///
+/// The coroutine starts at once (like ensureDeferred) and runs until its first `co_await` of a
+/// Deferred without a result. Awaiting a Deferred that already has a result does not suspend, so
+/// a loop over already-fired Deferreds runs in constant stack. A Failure is thrown at the
+/// `co_await` as the original exception. Cancelling the coroutine's Deferred cancels the Deferred
+/// it is awaiting; the resulting CancelledError (or whatever that Deferred's canceller produced)
+/// is thrown into the coroutine at its `co_await`, where it may be caught.
+///
+/// Ownership: while suspended, the coroutine frame belongs to the Deferred it awaits. If every
+/// reference to that Deferred goes away before it fires, the frame is destroyed (its locals'
+/// destructors run) and the coroutine's own Deferred never fires. Awaiting a named Deferred
+/// keeps the name's reference in the frame: a Deferred held only by a suspended coroutine that
+/// awaits it by name is never fired and is not reclaimed either; `co_await std::move(d)` avoids
+/// that.
+#pragma once
+
+#include <coroutine>
+#include <exception>
+#include <type_traits>
+#include <utility>
+
+namespace tw::detail {
+
+/// The part of a Deferred coroutine's promise that the awaiter and the canceller see.
+class PromiseState {
+ public:
+  Core* awaiting_ = nullptr;  ///< the Deferred the coroutine is suspended on (not owned)
+};
+
+/// Cancels a coroutine's Deferred by cancelling what it awaits.
+struct CoroutineCanceller {
+  PromiseState* promise;
+  static void run(CoroutineCanceller& s, Core& core) {
+    if (s.promise != nullptr && s.promise->awaiting_ != nullptr) {
+      s.promise->awaiting_->cancel();
+    } else {
+      // Running (it cancelled itself) or finished: behave like a canceller-less Deferred, and
+      // let the coroutine's eventual co_return be swallowed once.
+      core.suppressAlreadyCalled_ = true;
+    }
+  }
+};
+
+/// The step that resumes a coroutine suspended on a Deferred.
+template <class Awaiter>
+struct ResumeStep {
+  std::coroutine_handle<> handle;
+  Awaiter* awaiter;
+  PromiseState* promise;
+
+  ResumeStep(std::coroutine_handle<> h, Awaiter* a, PromiseState* p) noexcept
+      : handle(h), awaiter(a), promise(p) {}
+  ResumeStep(ResumeStep&& other) noexcept
+      : handle(std::exchange(other.handle, {})), awaiter(other.awaiter), promise(other.promise) {}
+  ResumeStep(const ResumeStep&) = delete;
+  ~ResumeStep() {
+    if (handle) {
+      // The awaited Deferred is going away without a result: nobody can resume the coroutine.
+      if (promise != nullptr) promise->awaiting_ = nullptr;
+      std::exchange(handle, {}).destroy();
+    }
+  }
+  static void run(ResumeStep& s, Core& core) {
+    core.addRef();
+    s.awaiter->core_ = &core;
+    if (s.promise != nullptr) s.promise->awaiting_ = nullptr;
+    std::exchange(s.handle, {}).resume();
+  }
+};
+
+/// `co_await deferred`.
+template <class U>
+class DeferredAwaiter {
+ public:
+  explicit DeferredAwaiter(Core* core) noexcept : core_(core) {}  // takes over a reference
+  DeferredAwaiter(const DeferredAwaiter&) = delete;
+  DeferredAwaiter& operator=(const DeferredAwaiter&) = delete;
+  ~DeferredAwaiter() {
+    if (core_ != nullptr) core_->release();
+  }
+
+  [[nodiscard]] bool await_ready() const noexcept {
+    return core_->ready() || (core_->called_ && core_->paused_ == 0 && !core_->running_ &&
+                              core_->steps_.empty() && core_->kind_ == ResultKind::Consumed);
+  }
+
+  template <class P>
+  void await_suspend(std::coroutine_handle<P> handle) {
+    PromiseState* promise = nullptr;
+    if constexpr (std::is_base_of_v<PromiseState, P>) promise = &handle.promise();
+    Core* c = std::exchange(core_, nullptr);
+    if (promise != nullptr) promise->awaiting_ = c;
+    c->addStep(Step(ResumeStep<DeferredAwaiter>(handle, this, promise), c->created_));
+    // The awaited Deferred owns the frame now; do not keep it alive from inside the frame.
+    // (If this was the last reference, the frame is destroyed here: touch nothing after.)
+    c->release();
+  }
+
+  Stored<U> await_resume() {
+    Core* c = core_;
+    if (c->kind_ == ResultKind::Failure) {
+      Failure f = c->takeFailure();
+      c->markConsumed();
+      f.raiseException();
+    }
+    if constexpr (std::is_void_v<U>) {
+      (void)c->valueAs<VoidValue>();
+      c->markConsumed();
+      return {};
+    } else {
+      Stored<U> value(std::move(c->valueAs<Stored<U>>()));
+      c->markConsumed();
+      return value;
+    }
+  }
+
+ private:
+  template <class>
+  friend struct ResumeStep;
+  Core* core_;
+};
+
+template <class T>
+class PromiseBase : public PromiseState {
+ public:
+  PromiseBase() : deferred_(std::source_location::current()) {
+    Core* c = CoreAccess::core(deferred_);
+    c->setCanceller(Step(CoroutineCanceller{this}, c->created_));
+  }
+  PromiseBase(const PromiseBase&) = delete;
+  PromiseBase& operator=(const PromiseBase&) = delete;
+  ~PromiseBase() {
+    Core* c = CoreAccess::core(deferred_);
+    if (!c->called_) c->canceller_.reset();  // it points at this promise
+  }
+
+  Deferred<T> get_return_object() noexcept { return deferred_; }
+  std::suspend_never initial_suspend() noexcept { return {}; }
+  std::suspend_never final_suspend() noexcept { return {}; }
+  void unhandled_exception() noexcept {
+    Core* c = CoreAccess::core(deferred_);
+    if (claim(c)) c->fireFailure(Failure(std::current_exception()), std::source_location{});
+  }
+
+ protected:
+  /// Marks the Deferred fired; false when the fire is to be swallowed (cancelled earlier).
+  static bool claim(Core* c) noexcept {
+    try {
+      return c->startFire(std::source_location::current());
+    } catch (...) {
+      return false;
+    }
+  }
+  Deferred<T> deferred_;
+};
+
+template <class T>
+class DeferredPromise : public PromiseBase<T> {
+ public:
+  void return_value(Stored<T> value) {
+    Core* c = CoreAccess::core(this->deferred_);
+    if (!this->claim(c)) return;
+    c->template setValue<Stored<T>>(std::move(value));
+    c->fireValue(std::source_location{});
+  }
+};
+
+template <>
+class DeferredPromise<void> : public PromiseBase<void> {
+ public:
+  void return_void() {
+    Core* c = CoreAccess::core(this->deferred_);
+    if (!this->claim(c)) return;
+    c->setValue<VoidValue>();
+    c->fireValue(std::source_location{});
+  }
+};
+
+}  // namespace tw::detail
+
+namespace tw {
+
+/// Awaits a Deferred in a coroutine: suspends until it has a result (not at all if it has one
+/// now), then returns its value or throws its failure's exception. The result is taken: the
+/// awaited Deferred's later callbacks fail with ResultConsumedError.
+template <class U>
+detail::DeferredAwaiter<U> operator co_await(Deferred<U> d) noexcept {
+  detail::Core* c = detail::CoreAccess::core(d);
+  c->addRef();
+  return detail::DeferredAwaiter<U>(c);
+}
+
+}  // namespace tw

@@ -1,0 +1,110 @@
+/// @file
+/// Logging: the publisher, the default stderr output, and the capture used by tests.
+#include "tw/logger.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace tw {
+
+std::string_view logLevelName(LogLevel level) noexcept {
+  switch (level) {
+    case LogLevel::debug: return "debug";
+    case LogLevel::info: return "info";
+    case LogLevel::warn: return "warn";
+    case LogLevel::error: return "error";
+    case LogLevel::critical: return "critical";
+  }
+  return "unknown";
+}
+
+std::string LogEvent::format() const {
+  std::string out = "[" + ns + "#" + std::string(logLevelName(level)) + "] " + text + "\n";
+  if (failure) {
+    std::string tb = failure->getTraceback();
+    std::size_t start = 0;
+    while (start < tb.size()) {
+      std::size_t end = tb.find('\n', start);
+      if (end == std::string::npos) end = tb.size();
+      out += "\t" + tb.substr(start, end - start) + "\n";
+      start = end + 1;
+    }
+  }
+  return out;
+}
+
+LogPublisher::ObserverId LogPublisher::addObserver(LogObserver observer) {
+  std::lock_guard lock(mutex_);
+  ObserverId id = nextId_++;
+  observers_.emplace_back(id, std::make_shared<LogObserver>(std::move(observer)));
+  return id;
+}
+
+void LogPublisher::removeObserver(ObserverId id) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(observers_, [id](const auto& entry) { return entry.first == id; });
+}
+
+void LogPublisher::publish(const LogEvent& event) {
+  std::vector<std::shared_ptr<LogObserver>> targets;
+  {
+    std::lock_guard lock(mutex_);
+    targets.reserve(observers_.size());
+    for (const auto& entry : observers_) targets.push_back(entry.second);
+  }
+  if (targets.empty()) {
+    if (event.level >= LogLevel::warn || event.failure) {
+      std::string text = event.format();
+      std::fwrite(text.data(), 1, text.size(), stderr);
+    }
+    return;
+  }
+  for (const auto& observer : targets) (*observer)(event);
+}
+
+LogPublisher& globalLogPublisher() {
+  static LogPublisher* publisher = new LogPublisher();  // never destroyed: usable at exit
+  return *publisher;
+}
+
+void Logger::failure(std::string text, Failure failure, LogLevel level) const {
+  emit(level, std::move(text), std::move(failure));
+}
+
+void Logger::emit(LogLevel level, std::string text, std::optional<Failure> failure) const {
+  LogEvent event;
+  event.level = level;
+  event.ns = ns_;
+  event.text = std::move(text);
+  event.failure = std::move(failure);
+  publisher_->publish(event);
+}
+
+LogCapture::LogCapture(LogPublisher& publisher) : publisher_(&publisher) {
+  id_ = publisher_->addObserver([this](const LogEvent& event) {
+    std::lock_guard lock(mutex_);
+    events_.push_back(event);
+  });
+}
+
+LogCapture::~LogCapture() { publisher_->removeObserver(id_); }
+
+std::vector<LogEvent> LogCapture::events() const {
+  std::lock_guard lock(mutex_);
+  return events_;
+}
+
+std::vector<LogEvent> LogCapture::errors() const {
+  std::lock_guard lock(mutex_);
+  std::vector<LogEvent> out;
+  std::copy_if(events_.begin(), events_.end(), std::back_inserter(out),
+               [](const LogEvent& e) { return e.isError(); });
+  return out;
+}
+
+void LogCapture::clear() {
+  std::lock_guard lock(mutex_);
+  events_.clear();
+}
+
+}  // namespace tw
