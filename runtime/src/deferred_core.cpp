@@ -254,7 +254,7 @@ void Core::runCallbacks() {
           // Another consumer already took its result (Twisted would hand us None).
           returned->release();
           current->setFailure(Failure(ResultConsumedError(), step.where()));
-        } else if (returned->called_ && returned->paused_ == 0 &&
+        } else if (returned->called_ && returned->paused_ == 0 && !returned->running_ &&
                    (returned->kind_ == ResultKind::Value ||
                     returned->kind_ == ResultKind::Failure)) {
           // It has a result: steal it and keep going.

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Builds and runs every test in the debug and asan presets (what CI runs, through .ci/run).
+# Usage: bash scripts/test.sh
+# Ends with one line giving ctest's result per preset; exits non-zero if anything failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+if [[ -z ${CMAKE_GENERATOR:-} ]] && command -v ninja >/dev/null; then
+  export CMAKE_GENERATOR=Ninja
+fi
+export CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-2}
+
+status=0
+results=()
+mkdir -p build
+for preset in debug asan; do
+  log=build/test-$preset.log
+  cmake --workflow --preset "$preset" 2>&1 | tee "$log" || status=1
+  result=$(grep -E 'tests passed|No tests were found' "$log" | tail -n 1 || true)
+  results+=("$preset: ${result:-failed before testing (see $log)}")
+done
+echo "test.sh: ${results[0]} | ${results[1]}"
+exit "$status"
