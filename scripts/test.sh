@@ -20,4 +20,17 @@ for preset in debug asan; do
   results+=("$preset: ${result:-failed before testing (see $log)}")
 done
 echo "test.sh: ${results[0]} | ${results[1]}"
+# One plain closing line over both presets: "N passed, N failed".
+passed=0
+failed=0
+for preset in debug asan; do
+  line=$(grep -E '[0-9]+ tests failed out of [0-9]+' "build/test-$preset.log" | tail -n 1 || true)
+  if [[ $line =~ ([0-9]+)\ tests\ failed\ out\ of\ ([0-9]+) ]]; then
+    failed=$((failed + BASH_REMATCH[1]))
+    passed=$((passed + BASH_REMATCH[2] - BASH_REMATCH[1]))
+  else
+    status=1
+  fi
+done
+echo "$passed passed, $failed failed"
 exit "$status"

@@ -320,6 +320,17 @@ void Core::cancel() {
   }
 }
 
+void reportLateFinish(Core* core) noexcept {
+  try {
+    static const Logger logger("tw.deferred");
+    logger.error("a coroutine finished after its Deferred (created at " +
+                 std::string(core->created_.file_name()) + ":" +
+                 std::to_string(core->created_.line()) +
+                 ") had already been fired through another handle; its result was dropped");
+  } catch (...) {
+  }
+}
+
 std::string Core::repr() const {
   std::ostringstream out;
   out << "<Deferred at " << static_cast<const void*>(this);

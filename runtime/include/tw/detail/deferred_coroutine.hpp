@@ -32,6 +32,9 @@ class PromiseState {
   Core* awaiting_ = nullptr;  ///< the Deferred the coroutine is suspended on (not owned)
 };
 
+/// Logs that a coroutine finished after its Deferred had been fired through another handle.
+void reportLateFinish(Core* core) noexcept;
+
 /// Cancels a coroutine's Deferred by cancelling what it awaits.
 struct CoroutineCanceller {
   PromiseState* promise;
@@ -153,6 +156,7 @@ class PromiseBase : public PromiseState {
     try {
       return c->startFire(std::source_location::current());
     } catch (...) {
+      reportLateFinish(c);
       return false;
     }
   }
