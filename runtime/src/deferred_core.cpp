@@ -304,7 +304,7 @@ void Core::cancel() {
     } else {
       suppressAlreadyCalled_ = true;
     }
-    if (!called_) {
+    if (!called_ && canceller_.empty()) {  // a canceller that re-armed itself keeps it pending
       called_ = true;
       firedAt_ = std::source_location::current();
       fireFailure(Failure(CancelledError()), firedAt_);

@@ -59,7 +59,30 @@ void LogPublisher::publish(const LogEvent& event) {
     }
     return;
   }
-  for (const auto& observer : targets) (*observer)(event);
+  // An observer that throws does not stop the fan-out; its failure is then reported to the
+  // others (Twisted: LogPublisher.__call__ and its error logger).
+  std::vector<std::pair<const LogObserver*, Failure>> broken;
+  for (const auto& observer : targets) {
+    try {
+      (*observer)(event);
+    } catch (...) {
+      broken.emplace_back(observer.get(), Failure(std::current_exception()));
+    }
+  }
+  for (const auto& [bad, failure] : broken) {
+    LogEvent report;
+    report.level = LogLevel::critical;
+    report.ns = "tw.logger";
+    report.text = "Temporarily disabling observer due to exception: " + failure.repr();
+    report.failure = failure;
+    for (const auto& observer : targets) {
+      if (observer.get() == bad) continue;
+      try {
+        (*observer)(report);
+      } catch (...) {  // a second failure while reporting the first is dropped
+      }
+    }
+  }
 }
 
 LogPublisher& globalLogPublisher() {

@@ -56,7 +56,9 @@ class LogPublisher {
   ObserverId addObserver(LogObserver observer);
   /// Unregisters an observer; unknown ids are ignored.
   void removeObserver(ObserverId id);
-  /// Delivers an event to every observer (or to stderr when there is none).
+  /// Delivers an event to every observer (or to stderr when there is none). An observer that
+  /// throws does not stop the others; its failure is then published to the other observers as
+  /// a critical event in namespace "tw.logger". Nothing propagates to the caller.
   void publish(const LogEvent& event);
 
  private:

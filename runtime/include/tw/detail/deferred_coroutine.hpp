@@ -9,7 +9,8 @@
 /// a loop over already-fired Deferreds runs in constant stack. A Failure is thrown at the
 /// `co_await` as the original exception. Cancelling the coroutine's Deferred cancels the Deferred
 /// it is awaiting; the resulting CancelledError (or whatever that Deferred's canceller produced)
-/// is thrown into the coroutine at its `co_await`, where it may be caught.
+/// is thrown into the coroutine at its `co_await`, where it may be caught; the coroutine's
+/// Deferred then fires with whatever the coroutine returns or throws (as with inlineCallbacks).
 ///
 /// Ownership: while suspended, the coroutine frame belongs to the Deferred it awaits. If every
 /// reference to that Deferred goes away before it fires, the frame is destroyed (its locals'
@@ -40,6 +41,12 @@ struct CoroutineCanceller {
   PromiseState* promise;
   static void run(CoroutineCanceller& s, Core& core) {
     if (s.promise != nullptr && s.promise->awaiting_ != nullptr) {
+      // The coroutine decides the result (it may catch the CancelledError and go on), so stay
+      // armed: Core::cancel() then does not fail the Deferred, and a later cancel() reaches what
+      // the coroutine awaits by then. Finishing drops this copy (fireValue/fireFailure), and so
+      // does the frame's destruction (~PromiseBase), before cancel() checks it.
+      // Twisted: _cancellableInlineCallbacks (the Deferred waits on a fresh one after cancel).
+      core.setCanceller(Step(CoroutineCanceller{s.promise}, core.created_));
       s.promise->awaiting_->cancel();
     } else {
       // Running (it cancelled itself) or finished: behave like a canceller-less Deferred, and
@@ -192,8 +199,21 @@ namespace tw {
 /// Awaits a Deferred in a coroutine: suspends until it has a result (not at all if it has one
 /// now), then returns its value or throws its failure's exception. The result is taken: the
 /// awaited Deferred's later callbacks fail with ResultConsumedError.
+///
+/// Awaiting an rvalue (a temporary, or `std::move(d)`) hands its reference to the awaiter alone.
+/// (A by-value parameter would not do: it lives until the end of the full-expression, i.e.
+/// across the suspension, and would keep the awaited Deferred alive from inside the frame.)
 template <class U>
-detail::DeferredAwaiter<U> operator co_await(Deferred<U> d) noexcept {
+detail::DeferredAwaiter<U> operator co_await(Deferred<U>&& d) noexcept {
+  Deferred<U> taken(std::move(d));  // a local: released on return, unlike a parameter
+  detail::Core* c = detail::CoreAccess::core(taken);
+  c->addRef();
+  return detail::DeferredAwaiter<U>(c);
+}
+
+/// Awaits a named Deferred, which keeps its own reference (see the file comment).
+template <class U>
+detail::DeferredAwaiter<U> operator co_await(const Deferred<U>& d) noexcept {
   detail::Core* c = detail::CoreAccess::core(d);
   c->addRef();
   return detail::DeferredAwaiter<U>(c);

@@ -1,0 +1,340 @@
+/// @file
+/// Tests of the logger: publishers, observers, LogCapture, event formatting.
+/// Twisted: twisted/logger/test/test_observer.py, test_capture.py, test_logger.py.
+#include "tw/logger.hpp"
+
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tw/failure.hpp"
+
+namespace {
+
+std::vector<std::string> linesOf(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+}  // namespace
+
+// An added observer receives every published event, with its level, namespace, text and
+// failure.
+// Twisted: logger.test.test_observer.LogPublisherTests.test_addObserver
+TEST(LoggerTests, addObserver) {
+  tw::LogPublisher publisher;
+  std::vector<tw::LogEvent> events;
+  publisher.addObserver([&](const tw::LogEvent& e) { events.push_back(e); });
+  tw::Logger log("tw.test", publisher);
+  log.info("hello");
+  tw::Failure failure(std::runtime_error("bad"));
+  log.failure("it failed", failure);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].level, tw::LogLevel::info);
+  EXPECT_EQ(events[0].ns, "tw.test");
+  EXPECT_EQ(events[0].text, "hello");
+  EXPECT_FALSE(events[0].failure.has_value());
+  EXPECT_EQ(events[1].level, tw::LogLevel::critical);
+  EXPECT_EQ(events[1].text, "it failed");
+  ASSERT_TRUE(events[1].failure.has_value());
+  EXPECT_EQ(*events[1].failure, failure);
+}
+
+// Every observer receives each event, in the order they were added.
+// Twisted: logger.test.test_observer.LogPublisherTests.test_fanOut
+TEST(LoggerTests, fanOut) {
+  tw::LogPublisher publisher;
+  std::vector<std::string> calls;
+  publisher.addObserver([&](const tw::LogEvent& e) { calls.push_back("1 " + e.text); });
+  publisher.addObserver([&](const tw::LogEvent& e) { calls.push_back("2 " + e.text); });
+  publisher.addObserver([&](const tw::LogEvent& e) { calls.push_back("3 " + e.text); });
+  tw::Logger("tw.test", publisher).warn("x");
+  EXPECT_EQ(calls, (std::vector<std::string>{"1 x", "2 x", "3 x"}));
+}
+
+// A removed observer receives nothing more; the others still do.
+// Twisted: logger.test.test_observer.LogPublisherTests.test_removeObserver
+TEST(LoggerTests, removeObserver) {
+  tw::LogPublisher publisher;
+  std::vector<std::string> calls;
+  auto o1 = publisher.addObserver([&](const tw::LogEvent& e) { calls.push_back("1 " + e.text); });
+  auto o2 = publisher.addObserver([&](const tw::LogEvent& e) { calls.push_back("2 " + e.text); });
+  auto o3 = publisher.addObserver([&](const tw::LogEvent& e) { calls.push_back("3 " + e.text); });
+  EXPECT_NE(o1, o2);
+  EXPECT_NE(o2, o3);
+  EXPECT_NE(o1, o3);
+  publisher.removeObserver(o2);
+  tw::Logger("tw.test", publisher).info("a");
+  EXPECT_EQ(calls, (std::vector<std::string>{"1 a", "3 a"}));
+}
+
+// Removing an observer that is not registered (or removing twice) changes nothing.
+// Twisted: logger.test.test_observer.LogPublisherTests.test_removeObserverNotRegistered
+TEST(LoggerTests, removeObserverNotRegistered) {
+  tw::LogPublisher publisher;
+  std::vector<std::string> calls;
+  auto id = publisher.addObserver([&](const tw::LogEvent& e) { calls.push_back(e.text); });
+  publisher.removeObserver(id + 1000);
+  tw::Logger("tw.test", publisher).info("a");
+  publisher.removeObserver(id);
+  publisher.removeObserver(id);
+  tw::Logger("tw.test", publisher).info("b");
+  EXPECT_EQ(calls, std::vector<std::string>{"a"});
+}
+
+// An observer may log (the event reaches every observer) and may remove itself while an event
+// is being delivered.
+TEST(LoggerTests, observerMayLogAndRemoveItself) {
+  tw::LogPublisher publisher;
+  tw::Logger log("tw.test", publisher);
+  std::vector<std::string> seen;
+  tw::LogPublisher::ObserverId self = 0;
+  self = publisher.addObserver([&](const tw::LogEvent& e) {
+    seen.push_back("once " + e.text);
+    publisher.removeObserver(self);
+    log.info("from observer");
+  });
+  publisher.addObserver([&](const tw::LogEvent& e) { seen.push_back("all " + e.text); });
+  log.info("first");
+  log.info("second");
+  EXPECT_EQ(seen, (std::vector<std::string>{"once first", "all from observer", "all first",
+                                            "all second"}));
+}
+
+// LogCapture collects the events published while it exists, oldest first, and nothing after.
+// Twisted: logger.test.test_capture.LogCaptureTests.test_capture
+TEST(LoggerTests, capture) {
+  tw::LogPublisher publisher;
+  tw::Logger log("tw.test", publisher);
+  std::vector<tw::LogEvent> seen;
+  {
+    tw::LogCapture captured(publisher);
+    log.debug("Capture this, please");
+    log.info("Capture this too, please");
+    seen = captured.events();
+  }
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].text, "Capture this, please");
+  EXPECT_EQ(seen[0].level, tw::LogLevel::debug);
+  EXPECT_EQ(seen[1].text, "Capture this too, please");
+  EXPECT_EQ(seen[1].level, tw::LogLevel::info);
+
+  // Once destroyed, the capture is no longer an observer.
+  std::vector<std::string> later;
+  publisher.addObserver([&](const tw::LogEvent& e) { later.push_back(e.text); });
+  log.info("after");
+  EXPECT_EQ(later, std::vector<std::string>{"after"});
+}
+
+// LogCapture::errors() keeps only error events; clear() forgets what was captured.
+TEST(LoggerTests, captureErrorsAndClear) {
+  tw::LogPublisher publisher;
+  tw::LogCapture captured(publisher);
+  tw::Logger log("tw.test", publisher);
+  log.info("fine");
+  log.error("broken");
+  log.warn("careful");
+  log.failure("failed", tw::Failure(std::runtime_error("x")), tw::LogLevel::info);
+  log.critical("dire");
+  std::vector<tw::LogEvent> errors = captured.errors();
+  ASSERT_EQ(errors.size(), 3u);
+  EXPECT_EQ(errors[0].text, "broken");
+  EXPECT_EQ(errors[1].text, "failed");
+  EXPECT_EQ(errors[2].text, "dire");
+  EXPECT_EQ(captured.events().size(), 5u);
+  captured.clear();
+  EXPECT_TRUE(captured.events().empty());
+  log.info("again");
+  EXPECT_EQ(captured.events().size(), 1u);
+}
+
+// Several captures on one publisher each see every event.
+TEST(LoggerTests, nestedCaptures) {
+  tw::LogPublisher publisher;
+  tw::Logger log("tw.test", publisher);
+  tw::LogCapture outer(publisher);
+  log.info("one");
+  {
+    tw::LogCapture inner(publisher);
+    log.info("two");
+    EXPECT_EQ(inner.events().size(), 1u);
+  }
+  log.info("three");
+  EXPECT_EQ(outer.events().size(), 3u);
+}
+
+// A Logger built with only a namespace emits to the global publisher, which LogCapture watches
+// by default.
+TEST(LoggerTests, globalPublisherByDefault) {
+  tw::LogCapture captured;
+  tw::Logger log("tw.test.global");
+  EXPECT_EQ(log.ns(), "tw.test.global");
+  log.info("to the world");
+  std::vector<tw::LogEvent> events = captured.events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].ns, "tw.test.global");
+  EXPECT_EQ(events[0].text, "to the world");
+  EXPECT_EQ(&tw::globalLogPublisher(), &tw::globalLogPublisher());
+}
+
+// Logger::failure is critical unless told otherwise; emit() sets every field.
+// Twisted: logger.test.test_logger.LoggerTests.test_defaultFailure
+TEST(LoggerTests, failureLevel) {
+  tw::LogPublisher publisher;
+  tw::LogCapture captured(publisher);
+  tw::Logger log("tw.test", publisher);
+  tw::Failure failure(std::runtime_error("x"));
+  log.failure("default", failure);
+  log.failure("warned", failure, tw::LogLevel::warn);
+  log.emit(tw::LogLevel::error, "emitted", failure);
+  std::vector<tw::LogEvent> events = captured.events();
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].level, tw::LogLevel::critical);
+  EXPECT_EQ(events[1].level, tw::LogLevel::warn);
+  EXPECT_EQ(events[2].level, tw::LogLevel::error);
+  for (const tw::LogEvent& e : events) {
+    ASSERT_TRUE(e.failure.has_value());
+    EXPECT_EQ(*e.failure, failure);
+  }
+}
+
+// isError() is true for level error and above, and for any event carrying a Failure.
+TEST(LoggerTests, isError) {
+  tw::LogEvent event;
+  for (tw::LogLevel level : {tw::LogLevel::debug, tw::LogLevel::info, tw::LogLevel::warn}) {
+    event.level = level;
+    EXPECT_FALSE(event.isError()) << tw::logLevelName(level);
+  }
+  for (tw::LogLevel level : {tw::LogLevel::error, tw::LogLevel::critical}) {
+    event.level = level;
+    EXPECT_TRUE(event.isError()) << tw::logLevelName(level);
+  }
+  event.level = tw::LogLevel::debug;
+  event.failure.emplace(std::runtime_error("x"));
+  EXPECT_TRUE(event.isError());
+}
+
+// Level names are lower case.
+TEST(LoggerTests, logLevelName) {
+  EXPECT_EQ(tw::logLevelName(tw::LogLevel::debug), "debug");
+  EXPECT_EQ(tw::logLevelName(tw::LogLevel::info), "info");
+  EXPECT_EQ(tw::logLevelName(tw::LogLevel::warn), "warn");
+  EXPECT_EQ(tw::logLevelName(tw::LogLevel::error), "error");
+  EXPECT_EQ(tw::logLevelName(tw::LogLevel::critical), "critical");
+}
+
+// format() is "[ns#level] text", then the failure's traceback with every line indented by a tab.
+// Twisted: the text observer's "[twisted.internet.defer#critical] ..." lines (spec 15)
+TEST(LoggerTests, format) {
+  tw::LogEvent event;
+  event.level = tw::LogLevel::warn;
+  event.ns = "tw.test";
+  event.text = "careful";
+  EXPECT_EQ(event.format(), "[tw.test#warn] careful\n");
+
+  event.level = tw::LogLevel::critical;
+  event.text = "Unhandled error";
+  const unsigned line = __LINE__ + 1;
+  event.failure = tw::Failure(std::runtime_error("boom"));
+  const std::string text = event.format();
+  std::vector<std::string> lines = linesOf(text);
+  std::vector<std::string> traceback = linesOf(event.failure->getTraceback());
+  ASSERT_EQ(lines.size(), 1 + traceback.size()) << text;
+  EXPECT_EQ(lines[0], "[tw.test#critical] Unhandled error");
+  for (std::size_t i = 0; i < traceback.size(); ++i) EXPECT_EQ(lines[i + 1], "\t" + traceback[i]);
+  EXPECT_NE(text.find("std::runtime_error"), std::string::npos) << text;
+  EXPECT_NE(text.find("boom"), std::string::npos) << text;
+  EXPECT_NE(text.find("logger_test.cpp:" + std::to_string(line)), std::string::npos) << text;
+  EXPECT_EQ(text.back(), '\n');
+}
+
+// With no observer, events of level warn and above (or with a Failure) go to stderr, formatted;
+// quieter ones are dropped.
+TEST(LoggerTests, stderrWithoutObservers) {
+  tw::LogPublisher publisher;
+  tw::Logger log("tw.test", publisher);
+  testing::internal::CaptureStderr();
+  log.debug("quiet");
+  log.info("quiet too");
+  log.warn("loud");
+  log.failure("with failure", tw::Failure(std::runtime_error("x")), tw::LogLevel::debug);
+  const std::string output = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(output.find("quiet"), std::string::npos) << output;
+  EXPECT_EQ(output.rfind("[tw.test#warn] loud\n[tw.test#debug] with failure\n\t", 0), 0u) << output;
+
+  // An observer takes over from stderr.
+  tw::LogCapture captured(publisher);
+  testing::internal::CaptureStderr();
+  log.critical("captured");
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+  EXPECT_EQ(captured.events().size(), 1u);
+}
+
+// Events published from several threads are all delivered.
+TEST(LoggerTests, publishFromThreads) {
+  tw::LogPublisher publisher;
+  tw::LogCapture captured(publisher);
+  constexpr int kThreads = 4;
+  constexpr int kEvents = 500;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&publisher, t] {
+      tw::Logger log("tw.thread" + std::to_string(t), publisher);
+      for (int i = 0; i < kEvents; ++i) log.info(std::to_string(i));
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  std::vector<tw::LogEvent> events = captured.events();
+  ASSERT_EQ(events.size(), static_cast<std::size_t>(kThreads * kEvents));
+  // Each thread's events arrive in the order it published them.
+  std::vector<int> next(kThreads, 0);
+  for (const tw::LogEvent& e : events) {
+    int t = e.ns.back() - '0';
+    EXPECT_EQ(e.text, std::to_string(next[t]++));
+  }
+}
+
+// An observer that throws does not stop the fan-out or reach the caller; its failure is reported
+// once to the other observers, never to itself.
+// Twisted: logger.test.test_observer.LogPublisherTests.test_observerRaises
+TEST(LoggerTests, observerRaises) {
+  tw::LogPublisher publisher;
+  std::vector<tw::LogEvent> seenByBad;
+  std::vector<tw::LogEvent> collected;
+  publisher.addObserver([&](const tw::LogEvent& e) {
+    bool shouldRaise = seenByBad.empty();
+    seenByBad.push_back(e);
+    if (shouldRaise) throw std::runtime_error("ARGH! EVIL DEATH!");
+  });
+  publisher.addObserver([&](const tw::LogEvent& e) { collected.push_back(e); });
+  tw::Logger("tw.test", publisher).info("event");
+  ASSERT_EQ(seenByBad.size(), 1u);
+  ASSERT_EQ(collected.size(), 2u);
+  EXPECT_EQ(collected[0].text, "event");
+  ASSERT_TRUE(collected[1].failure.has_value());
+  EXPECT_EQ(collected[1].level, tw::LogLevel::critical);
+  EXPECT_EQ(collected[1].failure->getErrorMessage(), "ARGH! EVIL DEATH!");
+}
+
+// When every observer throws, publishing still returns normally.
+// Twisted: logger.test.test_observer.LogPublisherTests.test_observerRaisesAndLoggerHatesMe
+TEST(LoggerTests, observerRaisesAndLoggerHatesMe) {
+  tw::LogPublisher publisher;
+  int calls = 0;
+  publisher.addObserver([&](const tw::LogEvent&) {
+    ++calls;
+    throw std::runtime_error("Sad panda");
+  });
+  publisher.addObserver([&](const tw::LogEvent&) {
+    ++calls;
+    throw std::runtime_error("Sad panda too");
+  });
+  EXPECT_NO_THROW(tw::Logger("tw.test", publisher).info("event"));
+  EXPECT_EQ(calls, 4);  // each saw the event and the other's failure
+}
