@@ -305,6 +305,12 @@ struct PairNext {
 ///    by everyone before it fires, the outer stays paused (it can never get a result), and a
 ///    later `cancel()` on the outer fails it with CancelledError.
 /// 8. `chainDeferred(d)` does not set `d`'s "waiting on" link (it only affects Twisted's repr).
+/// 9. A callback that returns a Deferred which is in the middle of running its own callbacks
+///    waits for that chain to finish and gets its final result (Twisted takes the value the
+///    running callback received, while it is still being used).
+/// 10. A Deferred that was paused, fired with a Failure and dropped reports the unhandled
+///    failure like any other (Twisted 22.4 logs nothing).
+/// 11. `repr()` names the type of the current value, not the value itself.
 template <class T>
 class Deferred {
   static_assert(!std::is_reference_v<T>, "Deferred<T&> is not supported: use a value or pointer");
