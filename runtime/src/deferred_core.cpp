@@ -300,7 +300,13 @@ void Core::cancel() {
   if (!called_) {
     if (!canceller_.empty()) {
       Step canceller = std::move(canceller_);
-      canceller.invoke(*this);
+      try {
+        canceller.invoke(*this);
+      } catch (...) {
+        // Twisted keeps a canceller that raised: the next cancel() calls it again.
+        if (!called_ && canceller_.empty()) canceller_ = std::move(canceller);
+        throw;
+      }
     } else {
       suppressAlreadyCalled_ = true;
     }

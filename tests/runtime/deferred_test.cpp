@@ -1751,3 +1751,20 @@ TEST(DeferredTests, createdLocation) {
   EXPECT_EQ(d.created().line(), line);
   EXPECT_TRUE(endsWith(d.created().file_name(), "deferred_test.cpp"));
 }
+
+// An exception from the canceller escapes cancel(), the Deferred stays unfired, and the next
+// cancel() calls the canceller again.
+// Twisted 22.4: both cancel() calls raise, the canceller ran twice.
+TEST(DeferredCancellerTests, cancellerThatRaisesIsCalledAgain) {
+  int calls = 0;
+  tw::Deferred<int> d([&](tw::Deferred<int>&) {
+    ++calls;
+    throw std::runtime_error("not now");
+  });
+  EXPECT_THROW(d.cancel(), std::runtime_error);
+  EXPECT_FALSE(d.called());
+  EXPECT_THROW(d.cancel(), std::runtime_error);
+  EXPECT_EQ(calls, 2);
+  d.callback(5);
+  EXPECT_EQ(*d.valueResult(), 5);
+}
