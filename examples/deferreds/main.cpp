@@ -1,6 +1,7 @@
 /// @file
 /// A short tour of Deferreds, each step printing what happens: chains, errbacks, Deferreds
-/// returned from callbacks, pausing, cancellation, coroutines and unhandled failures.
+/// returned from callbacks, cancellation, DeferredList and gatherResults, coroutines and
+/// unhandled failures.
 /// Twisted: the Deferred examples of Twisted's documentation ("Deferred Reference").
 /// Run: build/debug/examples/deferreds/deferreds_demo
 #include <iostream>
@@ -8,6 +9,7 @@
 #include <string>
 
 #include "tw/deferred.hpp"
+#include "tw/deferred_list.hpp"
 #include "tw/logger.hpp"
 
 namespace {
@@ -101,7 +103,33 @@ int main() {
   slow.cancel();
   check(stopped && outcome.valueResult() && *outcome.valueResult() == 0, "cancelled cleanly");
 
-  section("5. Coroutines instead of @inlineCallbacks");
+  section("5. Waiting for several: gatherResults and DeferredList");
+  tw::Deferred<int> left;
+  tw::Deferred<int> right;
+  auto both = tw::gatherResults(std::vector<tw::Deferred<int>>{left, right});
+  std::cout << "   right answers 2 first, then left answers 1\n";
+  right.callback(2);
+  check(!both.called(), "gatherResults waits for every input");
+  left.callback(1);
+  const std::vector<int>* sum = both.valueResult();
+  check(sum && *sum == std::vector<int>{1, 2}, "the values arrive in input order: [1, 2]");
+  tw::Deferred<int> good;
+  tw::Deferred<int> bad;
+  tw::DeferredList<int> list({good, bad}, {.consumeErrors = true});
+  good.callback(10);
+  bad.errback(std::runtime_error("timeout"));
+  const auto* entries = list.valueResult();
+  if (entries) {
+    for (const auto& [success, result] : *entries) {
+      std::cout << "   (" << (success ? "SUCCESS" : "FAILURE") << ", "
+                << (success ? std::to_string(result.value()) : result.failure().repr())
+                << ")\n";
+    }
+  }
+  check(entries && entries->size() == 2 && (*entries)[0].first && !(*entries)[1].first,
+        "DeferredList reports each outcome, success or failure");
+
+  section("6. Coroutines instead of @inlineCallbacks");
   Directory first;
   Directory second;
   tw::Deferred<std::string> greeting = greet(first, second);
@@ -111,7 +139,7 @@ int main() {
   check(greeting.valueResult() && *greeting.valueResult() == "alice@example.org & bob@example.org",
         "the coroutine's Deferred fired with both answers");
 
-  section("6. An unhandled failure is reported when the last handle goes away");
+  section("7. An unhandled failure is reported when the last handle goes away");
   {
     tw::LogCapture capture;
     {
