@@ -13,9 +13,72 @@ namespace tw::detail {
 // ---------------------------------------------------------------------------------------------
 // StepQueue
 
+namespace {
+
+// Per-thread caches (see Core::operator new and StepQueue::grow): free Core blocks, and one
+// spare step array. Plain data, usable until the thread's very end; CacheOwner empties them when
+// the thread exits. None under AddressSanitizer, which must see every block freed.
+struct FreeBlock {
+  FreeBlock* next;
+};
+struct ThreadCache {
+  FreeBlock* cores;
+  std::size_t coreCount;
+  Step* spare;
+  std::uint32_t spareCapacity;
+  bool closed;
+};
+thread_local ThreadCache cache{nullptr, 0, nullptr, 0, false};
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kCaching = false;
+#else
+constexpr bool kCaching = true;
+#endif
+/// At most this many free Cores are kept per thread (about 1.8 MB).
+constexpr std::size_t kMaxCachedCores = 4096;
+/// The spare step array is kept only up to this many steps (256 KB).
+constexpr std::uint32_t kMaxSpareSteps = 4096;
+
+struct CacheOwner {
+  ~CacheOwner() {
+    cache.closed = true;
+    while (cache.cores != nullptr) {
+      FreeBlock* b = cache.cores;
+      cache.cores = b->next;
+      ::operator delete(b);
+    }
+    cache.coreCount = 0;
+    if (cache.spare != nullptr) ::operator delete(cache.spare);
+    cache.spare = nullptr;
+    cache.spareCapacity = 0;
+  }
+};
+
+/// True when this thread may keep a block: registers the cleanup on first use.
+bool mayCache() noexcept {
+  if (!kCaching || cache.closed) return false;
+  thread_local CacheOwner owner;
+  (void)owner;
+  return true;
+}
+
+/// Frees a step array, or keeps it as the spare when it is the largest seen (bounded).
+void releaseArray(Step* array, std::uint32_t capacity) noexcept {
+  if (capacity <= kMaxSpareSteps && capacity > cache.spareCapacity && mayCache()) {
+    if (cache.spare != nullptr) ::operator delete(cache.spare);
+    cache.spare = array;
+    cache.spareCapacity = capacity;
+  } else {
+    ::operator delete(array);
+  }
+}
+
+}  // namespace
+
 StepQueue::~StepQueue() {
   clear();
-  if (heap_ != nullptr) ::operator delete(heap_);
+  if (heap_ != nullptr) releaseArray(heap_, capacity_);
 }
 
 void StepQueue::clear() noexcept {
@@ -29,13 +92,19 @@ void StepQueue::clear() noexcept {
 void StepQueue::grow() {
   std::uint32_t live = size_ - head_;
   std::uint32_t capacity = live * 2 + 4 > capacity_ ? live * 2 + 4 : capacity_;
-  Step* fresh = static_cast<Step*>(::operator new(sizeof(Step) * capacity));
+  Step* fresh;
+  if (cache.spare != nullptr && cache.spareCapacity >= capacity) {
+    fresh = std::exchange(cache.spare, nullptr);
+    capacity = std::exchange(cache.spareCapacity, 0);
+  } else {
+    fresh = static_cast<Step*>(::operator new(sizeof(Step) * capacity));
+  }
   Step* old = data();
   for (std::uint32_t i = 0; i < live; ++i) {
     ::new (&fresh[i]) Step(std::move(old[head_ + i]));
     old[head_ + i].~Step();
   }
-  if (heap_ != nullptr) ::operator delete(heap_);
+  if (heap_ != nullptr) releaseArray(heap_, capacity_);
   heap_ = fresh;
   capacity_ = capacity;
   head_ = 0;
@@ -82,6 +151,28 @@ thread_local Core* deadList = nullptr;
 thread_local bool destroying = false;
 }  // namespace
 
+// Cores come from the per-thread cache above.
+void* Core::operator new(std::size_t size) {
+  if (size == sizeof(Core) && cache.cores != nullptr) {
+    FreeBlock* b = cache.cores;
+    cache.cores = b->next;
+    --cache.coreCount;
+    return b;
+  }
+  return ::operator new(size);
+}
+
+void Core::operator delete(void* block, std::size_t size) noexcept {
+  if (size == sizeof(Core) && cache.coreCount < kMaxCachedCores && mayCache()) {
+    auto* b = static_cast<FreeBlock*>(block);
+    b->next = cache.cores;
+    cache.cores = b;
+    ++cache.coreCount;
+    return;
+  }
+  ::operator delete(block);
+}
+
 void Core::destroy(Core* core) noexcept {
   core->nextDead_ = deadList;
   deadList = core;
@@ -115,20 +206,15 @@ void Core::reportUnhandled() noexcept {
 // ---------------------------------------------------------------------------------------------
 // Firing
 
-bool Core::startFire(std::source_location where) {
-  if (called_) {
-    if (suppressAlreadyCalled_) {
-      suppressAlreadyCalled_ = false;
-      return false;
-    }
-    std::ostringstream what;
-    what << "Deferred already fired (first at " << firedAt_.file_name() << ":" << firedAt_.line()
-         << ", again at " << where.file_name() << ":" << where.line() << ")";
-    throw AlreadyCalledError(what.str());
+bool Core::startFireAgain(std::source_location where) {
+  if (suppressAlreadyCalled_) {
+    suppressAlreadyCalled_ = false;
+    return false;
   }
-  called_ = true;
-  firedAt_ = where;
-  return true;
+  std::ostringstream what;
+  what << "Deferred already fired (first at " << firedAt_.file_name() << ":" << firedAt_.line()
+       << ", again at " << where.file_name() << ":" << where.line() << ")";
+  throw AlreadyCalledError(what.str());
 }
 
 void Core::fireValue(std::source_location) {

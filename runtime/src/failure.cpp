@@ -5,6 +5,7 @@
 #include <cxxabi.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <ostream>
 #include <sstream>
@@ -31,7 +32,9 @@ const std::type_info* thrownType(const std::exception_ptr& p) noexcept {
 }  // namespace
 
 Failure::Failure(std::exception_ptr exception, std::source_location where)
-    : exception_(std::move(exception)), type_(&typeid(NonStdException)), object_(nullptr),
+    : exception_(std::move(exception)),
+      type_(&typeid(NonStdException)),
+      object_(nullptr),
       where_(where) {
   if (!exception_) throw std::invalid_argument("tw::Failure needs a non-null exception_ptr");
 #if defined(__GLIBCXX__)
@@ -78,7 +81,25 @@ std::string Failure::getErrorMessage() const {
   return "exception of type " + typeName();
 }
 
-void Failure::raiseException() const { std::rethrow_exception(exception_); }
+void Failure::raiseException() const {
+#if defined(__GLIBCXX__)
+  // std::rethrow_exception takes its exception_ptr by value, and the caller destroys that
+  // argument: a copy here would put a cleanup (landing pad) in this frame, which every rethrow
+  // would stop at. Pass instead a bitwise alias of ours that nobody destroys: the callee only
+  // reads it (and takes its own reference on the exception).
+  alignas(std::exception_ptr) unsigned char alias[sizeof(std::exception_ptr)];
+  std::memcpy(alias, &exception_, sizeof alias);
+  using Rethrow = void (*)(void*);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wcast-function-type"
+  reinterpret_cast<Rethrow>(static_cast<void (*)(std::exception_ptr)>(&std::rethrow_exception))(
+      alias);
+#pragma GCC diagnostic pop
+  __builtin_unreachable();
+#else
+  std::rethrow_exception(exception_);
+#endif
+}
 
 std::string Failure::typeName() const { return demangle(*type_); }
 

@@ -68,10 +68,9 @@ template <class T, class F>
 using CallbackResult = typename CallbackResultImpl<T, F>::type;
 
 template <class F>
-using ErrbackResult =
-    typename std::conditional_t<std::is_invocable_v<F&, Failure&&>,
-                                std::invoke_result<F&, Failure&&>,
-                                std::invoke_result<F&, Failure&>>::type;
+using ErrbackResult = typename std::conditional_t<std::is_invocable_v<F&, Failure&&>,
+                                                  std::invoke_result<F&, Failure&&>,
+                                                  std::invoke_result<F&, Failure&>>::type;
 
 template <class T, class F>
 concept ValueCallback = (std::is_void_v<T> ? std::is_invocable_v<F&>
@@ -166,7 +165,11 @@ void runCallback(F& f, Core& core) {
 template <class U, class F>
 void runErrback(F& f, Core& core) {
   using R = ErrbackResult<F>;
-  Failure failure = core.takeFailure();
+  // The failure stays in the core's storage while the errback runs (no local Failure with a
+  // destructor in this frame: an errback that throws unwinds through it without a landing pad);
+  // the result reads as Empty meanwhile, since the errback may move the Failure away.
+  Failure& failure = *core.failure_;
+  core.kind_ = ResultKind::Empty;
   if constexpr (std::is_void_v<R>) {
     if constexpr (std::is_invocable_v<F&, Failure&&>) {
       std::invoke(f, std::move(failure));
@@ -330,9 +333,10 @@ class Deferred {
   /// A new Deferred with a canceller: `canceller(Deferred<T>&)` runs on `cancel()` before a
   /// result; it may fire the Deferred itself (that result wins over CancelledError).
   template <class C>
-    requires std::is_invocable_v<std::decay_t<C>&, Deferred<T>&>
-  explicit Deferred(C&& canceller,
-                    std::source_location created = std::source_location::current())
+  requires std::is_invocable_v < std::decay_t<C>
+  &, Deferred<T>& >
+         explicit Deferred(C&& canceller,
+                           std::source_location created = std::source_location::current())
       : core_(new detail::Core(created)) {
     core_->setCanceller(detail::Step(
         detail::CancellerStep<T, std::decay_t<C>>{std::forward<C>(canceller)}, created));
@@ -359,10 +363,9 @@ class Deferred {
 
   /// Fires with a value: runs the callbacks.
   /// @throws AlreadyCalledError if the Deferred already fired.
-  void callback(detail::Stored<T> value,
-                std::source_location where = std::source_location::current())
-    requires(!std::is_void_v<T>)
-  {
+  void callback(
+      detail::Stored<T> value,
+      std::source_location where = std::source_location::current()) requires(!std::is_void_v<T>) {
     detail::Core* c = core_;
     if (!c->startFire(where)) return;
     c->template setValue<detail::Stored<T>>(std::move(value));
@@ -371,9 +374,8 @@ class Deferred {
 
   /// Fires a Deferred<void>: runs the callbacks.
   /// @throws AlreadyCalledError if the Deferred already fired.
-  void callback(std::source_location where = std::source_location::current())
-    requires std::is_void_v<T>
-  {
+  void callback(
+      std::source_location where = std::source_location::current()) requires std::is_void_v<T> {
     detail::Core* c = core_;
     if (!c->startFire(where)) return;
     c->template setValue<detail::VoidValue>();
@@ -401,9 +403,12 @@ class Deferred {
 
   /// Fires with an exception: `d.errback(std::runtime_error("boom"))`.
   template <class E>
-    requires(!std::is_same_v<std::remove_cvref_t<E>, Failure> &&
-             !std::is_same_v<std::remove_cvref_t<E>, std::source_location>)
-  void errback(E&& exception, std::source_location where = std::source_location::current()) {
+  requires(
+      !std::is_same_v<std::remove_cvref_t<E>, Failure> &&
+      !std::is_same_v<std::remove_cvref_t<E>,
+                      std::source_location>) void errback(E&& exception,
+                                                          std::source_location where =
+                                                              std::source_location::current()) {
     errback(Failure(std::forward<E>(exception), where), where);
   }
 
@@ -412,7 +417,7 @@ class Deferred {
   /// Adds `(f, pass)`: `f` receives the result when it is not a Failure.
   /// @return a handle on this same chain, typed by what `f` returns.
   template <class F>
-    requires detail::ValueCallback<T, std::decay_t<F>>
+  requires detail::ValueCallback<T, std::decay_t<F>>
   auto addCallback(F&& f, std::source_location where = std::source_location::current()) {
     using R = detail::CallbackResult<T, std::decay_t<F>>;
     using U = detail::NextType<T, R>;
@@ -422,8 +427,8 @@ class Deferred {
   /// Adds `(pass, f)`: `f` receives the Failure and returns a T to recover, or a Failure (or
   /// throws) to go on failing.
   template <class F>
-    requires detail::FailureCallback<std::decay_t<F>>
-  Deferred<T> addErrback(F&& f, std::source_location where = std::source_location::current()) {
+  requires detail::FailureCallback<std::decay_t<F>> Deferred<T> addErrback(
+      F&& f, std::source_location where = std::source_location::current()) {
     using R = detail::ErrbackResult<std::decay_t<F>>;
     static_assert(detail::kFits<T, R>,
                   "an errback on Deferred<T> must return T (or a type convertible to T), "
@@ -434,8 +439,7 @@ class Deferred {
   /// Adds the pair `(callback, errback)`: exactly one of them runs. An exception thrown by
   /// `callback` is seen by the next pair's errback, not by this `errback`.
   template <class CB, class EB>
-    requires detail::ValueCallback<T, std::decay_t<CB>> &&
-             detail::FailureCallback<std::decay_t<EB>>
+  requires detail::ValueCallback<T, std::decay_t<CB>> && detail::FailureCallback<std::decay_t<EB>>
   auto addCallbacks(CB&& callback, EB&& errback,
                     std::source_location where = std::source_location::current()) {
     using U = typename detail::PairNext<T, std::decay_t<CB>, std::decay_t<EB>>::type;
@@ -443,16 +447,16 @@ class Deferred {
                   "the errback of addCallbacks must continue the chain with the callback's type");
     static_assert(detail::kFits<U, detail::CallbackResult<T, std::decay_t<CB>>>,
                   "the callback of addCallbacks must continue the chain with the errback's type");
-    return add<U>(detail::CallbacksStep<T, U, std::decay_t<CB>, std::decay_t<EB>>{
-                      std::forward<CB>(callback), std::forward<EB>(errback)},
-                  where);
+    return add<U>(
+        detail::CallbacksStep<T, U, std::decay_t<CB>, std::decay_t<EB>>{std::forward<CB>(callback),
+                                                                        std::forward<EB>(errback)},
+        where);
   }
 
   /// Adds `(f, f)`: `f` must accept both the value (nothing for Deferred<void>) and a Failure,
   /// e.g. a generic lambda `[](auto r) { ...; return r; }`.
   template <class F>
-    requires detail::ValueCallback<T, std::decay_t<F>> &&
-             detail::FailureCallback<std::decay_t<F>>
+  requires detail::ValueCallback<T, std::decay_t<F>> && detail::FailureCallback<std::decay_t<F>>
   auto addBoth(F&& f, std::source_location where = std::source_location::current()) {
     using U = typename detail::PairNext<T, std::decay_t<F>, std::decay_t<F>>::type;
     static_assert(detail::kFits<U, detail::ErrbackResult<std::decay_t<F>>> &&
@@ -469,9 +473,8 @@ class Deferred {
       return addCallbacks([other]() mutable { other.callback(); },
                           [other](Failure f) mutable { other.errback(std::move(f)); }, where);
     } else {
-      return addCallbacks(
-          [other](detail::Stored<T>&& v) mutable { other.callback(std::move(v)); },
-          [other](Failure f) mutable { other.errback(std::move(f)); }, where);
+      return addCallbacks([other](detail::Stored<T>&& v) mutable { other.callback(std::move(v)); },
+                          [other](Failure f) mutable { other.errback(std::move(f)); }, where);
     }
   }
 
@@ -515,8 +518,7 @@ class Deferred {
   }
   /// The current Failure, when hasResult() and the result is one; else nullptr.
   [[nodiscard]] const Failure* failureResult() const noexcept {
-    return hasResult() && core_->kind_ == detail::ResultKind::Failure ? &*core_->failure_
-                                                                      : nullptr;
+    return hasResult() && core_->kind_ == detail::ResultKind::Failure ? &*core_->failure_ : nullptr;
   }
   /// The current value, when hasResult() and the result is a value of type T; else nullptr.
   [[nodiscard]] const detail::Stored<T>* valueResult() const noexcept {
@@ -582,8 +584,8 @@ Deferred<T> fail(Failure failure, std::source_location where = std::source_locat
 
 /// An already-failed Deferred<T> from an exception object: `tw::fail<int>(std::runtime_error(..))`.
 template <class T = void, class E>
-  requires(!std::is_same_v<std::remove_cvref_t<E>, Failure>)
-Deferred<T> fail(E&& exception, std::source_location where = std::source_location::current()) {
+requires(!std::is_same_v<std::remove_cvref_t<E>, Failure>) Deferred<T> fail(
+    E&& exception, std::source_location where = std::source_location::current()) {
   return fail<T>(Failure(std::forward<E>(exception), where), where);
 }
 
@@ -606,9 +608,8 @@ struct MaybeDeferredType<Failure> {
 /// exception as a failed Deferred, a value (or nothing) as a fired one.
 /// Twisted: defer.maybeDeferred.
 template <class F>
-auto maybeDeferred(F&& f, std::source_location where = std::source_location::current())
-    -> Deferred<typename detail::MaybeDeferredType<
-        std::remove_cvref_t<std::invoke_result_t<F&>>>::type> {
+auto maybeDeferred(F&& f, std::source_location where = std::source_location::current()) -> Deferred<
+    typename detail::MaybeDeferredType<std::remove_cvref_t<std::invoke_result_t<F&>>>::type> {
   using R = std::remove_cvref_t<std::invoke_result_t<F&>>;
   using V = typename detail::MaybeDeferredType<R>::type;
   try {

@@ -91,8 +91,7 @@ class TimeoutError : public std::runtime_error {
 class FirstError : public std::runtime_error {
  public:
   FirstError(Failure subFailure, std::size_t index)
-      : std::runtime_error("FirstError[#" + std::to_string(index) + ", " + subFailure.repr() +
-                           "]"),
+      : std::runtime_error("FirstError[#" + std::to_string(index) + ", " + subFailure.repr() + "]"),
         subFailure_(std::move(subFailure)),
         index_(index) {}
 

@@ -44,9 +44,12 @@ class Failure {
 
   /// Wraps a copy of an exception object (any type, usually one derived from std::exception).
   template <class E>
-    requires(!std::is_same_v<std::remove_cvref_t<E>, Failure> &&
-             !std::is_same_v<std::remove_cvref_t<E>, std::exception_ptr>)
-  explicit Failure(E&& exception, std::source_location where = std::source_location::current())
+  requires(
+      !std::is_same_v<std::remove_cvref_t<E>, Failure> &&
+      !std::is_same_v<std::remove_cvref_t<E>,
+                      std::exception_ptr>) explicit Failure(E&& exception,
+                                                            std::source_location where =
+                                                                std::source_location::current())
       : Failure(std::make_exception_ptr(std::forward<E>(exception)), where) {}
 
   /// The Failure of the exception being handled (call it in a `catch` block).

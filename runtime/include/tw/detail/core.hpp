@@ -60,9 +60,9 @@ struct BoxOps {
 };
 
 template <class T>
-inline constexpr bool kFitsInline = sizeof(T) <= kBoxInline &&
-                                    alignof(T) <= alignof(std::max_align_t) &&
-                                    std::is_nothrow_move_constructible_v<T>;
+inline constexpr bool kFitsInline =
+    sizeof(T) <= kBoxInline &&
+    alignof(T) <= alignof(std::max_align_t) && std::is_nothrow_move_constructible_v<T>;
 
 template <class T>
 struct BoxOpsFor {
@@ -89,7 +89,9 @@ struct BoxOpsFor {
       std::memcpy(to, from, sizeof(T*));
     }
   }
-  static inline const BoxOps ops{&typeid(T), &destroy, &relocate, &address};
+  static constexpr bool kTrivial = kFitsInline<T> && std::is_trivially_copyable_v<T>;
+  static inline const BoxOps ops{&typeid(T), kTrivial ? nullptr : &destroy,
+                                 kTrivial ? nullptr : &relocate, &address};
 };
 
 /// A type-erased value with small-buffer storage.
@@ -123,7 +125,8 @@ class Box {
   /// The value if it is a T, else nullptr.
   template <class T>
   [[nodiscard]] T* get() noexcept {
-    if (ops_ == &BoxOpsFor<T>::ops || (ops_ != nullptr && *ops_->type == typeid(T))) {
+    if (ops_ == &BoxOpsFor<T>::ops) return static_cast<T*>(BoxOpsFor<T>::address(buffer_));
+    if (ops_ != nullptr && *ops_->type == typeid(T)) {
       return static_cast<T*>(ops_->address(buffer_));
     }
     return nullptr;
@@ -133,7 +136,7 @@ class Box {
     if (ops_ != nullptr) {
       const BoxOps* ops = ops_;
       ops_ = nullptr;
-      ops->destroy(buffer_);
+      if (ops->destroy != nullptr) ops->destroy(buffer_);
     }
   }
 
@@ -145,7 +148,11 @@ class Box {
  private:
   void take(Box& other) noexcept {
     if (other.ops_ != nullptr) {
-      other.ops_->relocate(other.buffer_, buffer_);
+      if (other.ops_->relocate != nullptr) {
+        other.ops_->relocate(other.buffer_, buffer_);
+      } else {
+        std::memcpy(buffer_, other.buffer_, kBoxInline);
+      }
       ops_ = other.ops_;
       other.ops_ = nullptr;
     }
@@ -168,9 +175,9 @@ struct StepOps {
 };
 
 template <class F>
-inline constexpr bool kStepFitsInline = sizeof(F) <= kStepInline &&
-                                        alignof(F) <= alignof(std::max_align_t) &&
-                                        std::is_nothrow_move_constructible_v<F>;
+inline constexpr bool kStepFitsInline =
+    sizeof(F) <= kStepInline &&
+    alignof(F) <= alignof(std::max_align_t) && std::is_nothrow_move_constructible_v<F>;
 
 /// F must have `static void run(F& self, Core& core)`.
 template <class F>
@@ -199,7 +206,10 @@ struct StepOpsFor {
       std::memcpy(to, from, sizeof(F*));
     }
   }
-  static inline const StepOps ops{&invoke, &destroy, &relocate};
+  static constexpr bool kTrivialRelocate = !kStepFitsInline<F> || std::is_trivially_copyable_v<F>;
+  static constexpr bool kTrivialDestroy = kStepFitsInline<F> && std::is_trivially_destructible_v<F>;
+  static inline const StepOps ops{&invoke, kTrivialDestroy ? nullptr : &destroy,
+                                  kTrivialRelocate ? nullptr : &relocate};
 };
 
 class Step {
@@ -233,7 +243,7 @@ class Step {
     if (ops_ != nullptr) {
       const StepOps* ops = ops_;
       ops_ = nullptr;
-      ops->destroy(buffer_);
+      if (ops->destroy != nullptr) ops->destroy(buffer_);
     }
   }
   [[nodiscard]] bool empty() const noexcept { return ops_ == nullptr; }
@@ -245,7 +255,11 @@ class Step {
   void take(Step& other) noexcept {
     where_ = other.where_;
     if (other.ops_ != nullptr) {
-      other.ops_->relocate(other.buffer_, buffer_);
+      if (other.ops_->relocate != nullptr) {
+        other.ops_->relocate(other.buffer_, buffer_);
+      } else {
+        std::memcpy(buffer_, other.buffer_, kStepInline);
+      }
       ops_ = other.ops_;
       other.ops_ = nullptr;
     }
@@ -299,6 +313,12 @@ class Core {
   Core& operator=(const Core&) = delete;
   ~Core();
 
+  /// Cores come from a small per-thread cache of blocks (deferred_core.cpp), so creating and
+  /// dropping Deferreds in a loop neither calls malloc each time nor makes it give memory back
+  /// to the system and fault it in again.
+  static void* operator new(std::size_t size);
+  static void operator delete(void* block, std::size_t size) noexcept;
+
   void addRef() noexcept { ++refs_; }
   /// Drops a reference; the last one destroys the Core (iteratively, never recursively).
   void release() noexcept {
@@ -311,7 +331,13 @@ class Core {
   void fireFailure(Failure failure, std::source_location where);
   /// Marks the Deferred called, or throws AlreadyCalledError (or swallows the one fire that
   /// follows a canceller-less cancel()). Returns false when the fire is swallowed.
-  bool startFire(std::source_location where);
+  bool startFire(std::source_location where) {
+    if (called_) [[unlikely]]
+      return startFireAgain(where);
+    called_ = true;
+    firedAt_ = where;
+    return true;
+  }
 
   // The chain ------------------------------------------------------------------------------
   void addStep(Step&& step);
@@ -394,6 +420,7 @@ class Core {
 
  private:
   [[noreturn]] void throwWrongResult(const std::type_info& wanted) const;
+  [[gnu::cold]] bool startFireAgain(std::source_location where);
   static void destroy(Core* core) noexcept;
   void reportUnhandled() noexcept;
 };
