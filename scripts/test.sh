@@ -4,11 +4,7 @@
 # Ends with one line giving ctest's result per preset; exits non-zero if anything failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh
-if [[ -z ${CMAKE_GENERATOR:-} ]] && command -v ninja >/dev/null; then
-  export CMAKE_GENERATOR=Ninja
-fi
-export CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-2}
+source scripts/setup.sh
 
 status=0
 results=()

@@ -16,6 +16,8 @@
 
 #include <gtest/gtest.h>
 
+#include "result_helpers.hpp"
+
 #include "tw/deferred_errors.hpp"
 #include "tw/failure.hpp"
 #include "tw/logger.hpp"
@@ -50,20 +52,7 @@ class DontFail : public std::runtime_error {
   int actualValue;
 };
 
-/// Captures the log for a whole test and, when destroyed (declared first: after the test's
-/// Deferreds), expects that no error was logged.
-class ExpectNoLoggedErrors {
- public:
-  ExpectNoLoggedErrors() = default;
-  ExpectNoLoggedErrors(const ExpectNoLoggedErrors&) = delete;
-  ExpectNoLoggedErrors& operator=(const ExpectNoLoggedErrors&) = delete;
-  ~ExpectNoLoggedErrors() {
-    for (const tw::LogEvent& event : capture_.errors()) ADD_FAILURE() << event.format();
-  }
-
- private:
-  tw::LogCapture capture_;
-};
+using tw::test::ExpectNoLoggedErrors;
 
 /// Sets a flag when destroyed: shows that a coroutine frame's locals were destroyed.
 class SetOnDestruction {

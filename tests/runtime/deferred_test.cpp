@@ -15,6 +15,8 @@
 
 #include <gtest/gtest.h>
 
+#include "result_helpers.hpp"
+
 #include "tw/deferred_errors.hpp"
 #include "tw/failure.hpp"
 #include "tw/logger.hpp"
@@ -33,20 +35,7 @@ struct Overloaded : F... {
   using F::operator()...;
 };
 
-/// Captures the log for a whole test and, when destroyed (after the test's Deferreds, if declared
-/// first), expects that no error was logged: no unexpected "Unhandled error in Deferred".
-class ExpectNoLoggedErrors {
- public:
-  ExpectNoLoggedErrors() = default;
-  ExpectNoLoggedErrors(const ExpectNoLoggedErrors&) = delete;
-  ExpectNoLoggedErrors& operator=(const ExpectNoLoggedErrors&) = delete;
-  ~ExpectNoLoggedErrors() {
-    for (const tw::LogEvent& event : capture_.errors()) ADD_FAILURE() << event.format();
-  }
-
- private:
-  tw::LogCapture capture_;
-};
+using tw::test::ExpectNoLoggedErrors;
 
 /// The "0x..." address in a repr such as "<Deferred at 0x1234>".
 std::string addressIn(const std::string& repr) {
