@@ -122,8 +122,7 @@ int main() {
   if (entries) {
     for (const auto& [success, result] : *entries) {
       std::cout << "   (" << (success ? "SUCCESS" : "FAILURE") << ", "
-                << (success ? std::to_string(result.value()) : result.failure().repr())
-                << ")\n";
+                << (success ? std::to_string(result.value()) : result.failure().repr()) << ")\n";
     }
   }
   check(entries && entries->size() == 2 && (*entries)[0].first && !(*entries)[1].first,
@@ -152,7 +151,7 @@ int main() {
     check(errors.size() == 1, "exactly one \"Unhandled error in Deferred\" was logged");
   }
 
-  std::cout << "\n" << (failures == 0 ? "All steps behaved as described." : "Some steps FAILED.")
-            << "\n";
+  std::cout << "\n"
+            << (failures == 0 ? "All steps behaved as described." : "Some steps FAILED.") << "\n";
   return failures == 0 ? 0 : 1;
 }

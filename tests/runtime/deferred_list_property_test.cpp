@@ -6,6 +6,8 @@
 /// when consumeErrors is off; race's losers are cancelled once (when they had no result), every
 /// input ends fired and consumed, and nothing is reported as unhandled.
 /// Twisted: twisted.internet.defer.DeferredList, gatherResults, race (trunk).
+#include "tw/deferred_list.hpp"
+
 #include <rapidcheck.h>
 
 #include <algorithm>
@@ -22,7 +24,6 @@
 #include "result_helpers.hpp"
 #include "tw/deferred.hpp"
 #include "tw/deferred_errors.hpp"
-#include "tw/deferred_list.hpp"
 #include "tw/failure.hpp"
 #include "tw/logger.hpp"
 

@@ -16,7 +16,6 @@
 #include <gtest/gtest.h>
 
 #include "result_helpers.hpp"
-
 #include "tw/deferred_errors.hpp"
 #include "tw/failure.hpp"
 #include "tw/logger.hpp"
