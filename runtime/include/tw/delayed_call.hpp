@@ -1,0 +1,134 @@
+/// @file
+/// DelayedCall and TimerQueue: a call scheduled for later, and the heap that orders such calls
+/// for every IReactorTime implementation (the fake Clock and the real reactors).
+/// Twisted: twisted.internet.base.DelayedCall.  Tests: tests/runtime/delayed_call_test.cpp
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <source_location>
+#include <string>
+#include <vector>
+
+#include "tw/interfaces/i_reactor_time.hpp"
+
+namespace tw {
+
+class TimerQueue;
+
+/// A call scheduled on a TimerQueue: IDelayedCall's implementation.
+///
+/// States:
+/// @verbatim
+///   pending --run()-------------> called
+///   pending --cancel()----------> cancelled
+///   pending --queue destroyed---> cancelled (the call will never run)
+/// @endverbatim
+/// `cancel`, `reset` and `delay` throw tw::error::AlreadyCalled / AlreadyCancelled outside the
+/// pending state.  The function (and what it captured) is released as soon as the call runs or
+/// is cancelled.
+///
+/// Thread safety: none; a DelayedCall belongs to its reactor's thread.
+///
+/// Differs from Twisted: `reset` and `delay` count as scheduling anew for the order of equal-time
+/// calls (the call runs after those already due at its new time); Twisted's Clock keeps a
+/// re-sorted list in which a delayed call may run before calls scheduled at that time earlier.
+class DelayedCall final : public IDelayedCall {
+ public:
+  /// Use TimerQueue::schedule.
+  DelayedCall(TimerQueue& queue, double time, std::function<void()> f,
+              const std::source_location& where);
+  DelayedCall(const DelayedCall&) = delete;
+  DelayedCall& operator=(const DelayedCall&) = delete;
+
+  double getTime() const override { return time_; }
+  void cancel() override;
+  void delay(Seconds secondsLater) override;
+  void reset(Seconds secondsFromNow) override;
+  bool active() const override { return !called_ && !cancelled_; }
+  bool called() const override { return called_; }
+  bool cancelled() const override { return cancelled_; }
+  const std::source_location& where() const override { return where_; }
+
+  /// "<DelayedCall 0x... [2.5s] called=0 cancelled=0 scheduled at file.cpp:42 in fn>", the
+  /// time being relative to the queue's clock now.
+  std::string repr() const override;
+
+ private:
+  friend class TimerQueue;
+  void checkActive() const;
+
+  TimerQueue* queue_;
+  double time_;
+  std::uint64_t seq_ = 0;
+  std::size_t heapIndex_ = 0;
+  std::function<void()> f_;
+  std::source_location where_;
+  std::shared_ptr<DelayedCall> self_;  // the queue's reference while pending
+  bool called_ = false;
+  bool cancelled_ = false;
+};
+
+/// A binary heap of DelayedCalls ordered by (time, scheduling order): O(log n) to schedule,
+/// cancel, reset or run one.  The engine behind tw::fakes::Clock and the reactors' timers.
+///
+/// Thread safety: none.
+class TimerQueue {
+ public:
+  /// @param clock  the clock whose `seconds()` reset() and repr() measure from; it must outlive
+  ///               the queue.
+  explicit TimerQueue(const IReactorTime& clock) : clock_(clock) {}
+  TimerQueue(const TimerQueue&) = delete;
+  TimerQueue& operator=(const TimerQueue&) = delete;
+  /// Marks every pending call cancelled (it will never run) and detaches it.
+  ~TimerQueue();
+
+  /// Schedules `f` at absolute time `time`.
+  /// @throws std::invalid_argument if `time` is not finite.
+  std::shared_ptr<DelayedCall> schedule(double time, std::function<void()> f,
+                                        const std::source_location& where);
+
+  /// The number of pending calls.
+  std::size_t size() const noexcept { return heap_.size(); }
+  bool empty() const noexcept { return heap_.empty(); }
+
+  /// The time of the earliest pending call.  Preconditions: !empty().
+  double nextTime() const noexcept { return heap_.front().time; }
+
+  /// Removes the earliest pending call, marks it called and returns it (the caller then runs it
+  /// with `run`).  Preconditions: !empty().
+  std::shared_ptr<DelayedCall> popNext();
+
+  /// Runs a call returned by popNext: releases its function after the call, even if it throws.
+  static void run(const std::shared_ptr<DelayedCall>& call);
+
+  /// Every pending call, in heap order.
+  std::vector<DelayedCallPtr> pending() const;
+
+  /// The clock's current time.
+  double now() const { return clock_.seconds(); }
+
+ private:
+  friend class DelayedCall;
+  struct Entry {
+    double time;
+    std::uint64_t seq;
+    DelayedCall* call;
+  };
+  static bool before(const Entry& a, const Entry& b) noexcept {
+    return a.time < b.time || (a.time == b.time && a.seq < b.seq);
+  }
+  void place(std::size_t i, const Entry& e) noexcept;
+  void siftUp(std::size_t i) noexcept;
+  void siftDown(std::size_t i) noexcept;
+  void remove(DelayedCall& call) noexcept;
+  void reschedule(DelayedCall& call, double time);
+
+  const IReactorTime& clock_;
+  std::vector<Entry> heap_;
+  std::uint64_t nextSeq_ = 0;
+};
+
+}  // namespace tw
