@@ -27,6 +27,6 @@ void DatagramProtocol::doStop() {
   }
 }
 
-std::string DatagramProtocol::logPrefix() const { return demangle(typeid(*this)); }
+std::string DatagramProtocol::logPrefix() const { return shortTypeName(typeid(*this)); }
 
 }  // namespace tw

@@ -44,6 +44,6 @@ void Factory::doStop() {
   }
 }
 
-std::string Factory::logPrefix() const { return demangle(typeid(*this)); }
+std::string Factory::logPrefix() const { return shortTypeName(typeid(*this)); }
 
 }  // namespace tw

@@ -127,4 +127,23 @@ std::string demangle(const std::type_info& type) {
   return type.name();
 }
 
+std::string shortTypeName(const std::type_info& type) {
+  std::string full = demangle(type);
+  // The last "::"-separated component outside template arguments.
+  int depth = 0;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < full.size(); ++i) {
+    char c = full[i];
+    if (c == '<' || c == '(') {
+      ++depth;
+    } else if (c == '>' || c == ')') {
+      --depth;
+    } else if (depth == 0 && c == ':' && i + 1 < full.size() && full[i + 1] == ':') {
+      start = i + 2;
+      ++i;
+    }
+  }
+  return full.substr(start);
+}
+
 }  // namespace tw

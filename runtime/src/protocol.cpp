@@ -16,6 +16,6 @@ void Protocol::dataReceived(std::string_view /*data*/) {}
 
 void Protocol::connectionLost(const Failure& /*reason*/) { connected_ = false; }
 
-std::string Protocol::logPrefix() const { return demangle(typeid(*this)); }
+std::string Protocol::logPrefix() const { return shortTypeName(typeid(*this)); }
 
 }  // namespace tw

@@ -48,12 +48,13 @@ class Factory : public virtual IProtocolFactory {
   Factory& operator=(const Factory&) = delete;
   ~Factory() override = default;
 
-  /// A `FactoryType` whose buildProtocol makes `P(args...)`.  Twisted: Factory.forProtocol.
+  /// A new `FactoryType(factoryArgs...)` whose buildProtocol makes a default-constructed `P`.
+  /// Twisted: Factory.forProtocol (which also passes its extra arguments to the factory).
   template <class P, class FactoryType = Factory, class... Args>
   requires std::derived_from<P, Protocol> && std::derived_from<FactoryType, Factory>
-  static std::shared_ptr<FactoryType> forProtocol(Args... args) {
-    auto factory = std::make_shared<FactoryType>();
-    factory->setProtocol([args...] { return std::make_shared<P>(args...); });
+  static std::shared_ptr<FactoryType> forProtocol(Args&&... factoryArgs) {
+    auto factory = std::make_shared<FactoryType>(std::forward<Args>(factoryArgs)...);
+    factory->setProtocol([] { return std::make_shared<P>(); });
     return factory;
   }
 
@@ -66,10 +67,10 @@ class Factory : public virtual IProtocolFactory {
   std::shared_ptr<IProtocol> buildProtocol(const IAddress& addr) override;
 
   /// Counts a port or connector starting to use this factory; the first runs startFactory().
-  void doStart() final;
+  void doStart() override;
 
   /// Counts one stopping; the last runs stopFactory().  Extra calls are ignored.
-  void doStop() final;
+  void doStop() override;
 
   /// Runs before the first port or connector starts using this factory.
   virtual void startFactory() {}
@@ -119,11 +120,11 @@ class ClientFactory : public Factory, public IClientFactory {
   void clientConnectionFailed(IConnector& /*connector*/, const Failure& /*reason*/) override {}
   void clientConnectionLost(IConnector& /*connector*/, const Failure& /*reason*/) override {}
 
-  /// A `FactoryType` whose buildProtocol makes `P(args...)`.
+  /// A new `FactoryType(factoryArgs...)` whose buildProtocol makes a default-constructed `P`.
   template <class P, class FactoryType = ClientFactory, class... Args>
   requires std::derived_from<P, Protocol> && std::derived_from<FactoryType, ClientFactory>
-  static std::shared_ptr<FactoryType> forProtocol(Args... args) {
-    return Factory::forProtocol<P, FactoryType>(std::move(args)...);
+  static std::shared_ptr<FactoryType> forProtocol(Args&&... factoryArgs) {
+    return Factory::forProtocol<P, FactoryType>(std::forward<Args>(factoryArgs)...);
   }
 };
 

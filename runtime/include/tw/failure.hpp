@@ -123,4 +123,8 @@ std::ostream& operator<<(std::ostream& out, const Failure& failure);
 /// The demangled name of a type.
 std::string demangle(const std::type_info& type);
 
+/// The name of a type without its namespaces, as Python's `__name__` (e.g. "Echo" for
+/// `app::Echo`); used by logPrefix().
+std::string shortTypeName(const std::type_info& type);
+
 }  // namespace tw
