@@ -114,9 +114,9 @@ class WrappingFactory : public ClientFactory {
   void clientConnectionFailed(IConnector& connector, const Failure& reason) override;
   void clientConnectionLost(IConnector& connector, const Failure& reason) override;
 
-  /// Called by a wrapper when its connection is made / lost.
-  void registerProtocol(ProtocolWrapper& p) { protocols_.insert(&p); }
-  void unregisterProtocol(ProtocolWrapper& p) { protocols_.erase(&p); }
+  /// Called by a wrapper when its connection is made / lost; overrides must call these.
+  virtual void registerProtocol(ProtocolWrapper& p) { protocols_.insert(&p); }
+  virtual void unregisterProtocol(ProtocolWrapper& p) { protocols_.erase(&p); }
 
   /// "<wrapped factory's prefix> (<this class>)".
   std::string logPrefix() const override;
