@@ -4,7 +4,6 @@
 #include "tw/line_receiver.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <limits>
 #include <stdexcept>
 
@@ -24,34 +23,6 @@ void LineReceiver::dataReceived(std::string_view data) {
   }
   detail::ReceiveBuffer::Session session(buffer_, data);
   deliver();
-}
-
-std::size_t LineReceiver::findDelimiter(std::string_view window, std::size_t from,
-                                        std::size_t limit) const noexcept {
-  const std::size_t end = std::min(window.size(), limit);
-  const std::size_t dlen = delimiter_.size();
-  if (from >= end || end - from < dlen) return std::string_view::npos;
-  const char* base = window.data();
-  if (dlen == 1) {
-    const void* hit = std::memchr(base + from, delimiter_[0], end - from);
-    return hit == nullptr ? std::string_view::npos
-                          : static_cast<std::size_t>(static_cast<const char*>(hit) - base);
-  }
-  if (dlen == 2) {
-    const char first = delimiter_[0];
-    const char second = delimiter_[1];
-    const std::size_t lastStart = end - 1;  // a match starts before it
-    std::size_t pos = from;
-    while (pos < lastStart) {
-      const void* hit = std::memchr(base + pos, first, lastStart - pos);
-      if (hit == nullptr) return std::string_view::npos;
-      pos = static_cast<std::size_t>(static_cast<const char*>(hit) - base);
-      if (base[pos + 1] == second) return pos;
-      ++pos;
-    }
-    return std::string_view::npos;
-  }
-  return window.substr(0, end).find(delimiter_, from);
 }
 
 void LineReceiver::deliver() {
@@ -78,7 +49,8 @@ void LineReceiver::deliver() {
     // A line longer than maxLength_ is refused whether or not its delimiter has arrived, so no
     // search needs to look further than maxLength_ + dlen bytes.
     const std::size_t limit = saturatingAdd(maxLength_, dlen);
-    const std::size_t at = findDelimiter(window, std::min(scanned_, window.size()), limit);
+    const std::size_t at =
+        detail::findDelimiter(window, delimiter_, std::min(scanned_, window.size()), limit);
     if (at == std::string_view::npos) {
       if (window.size() < limit) {
         // No delimiter starts before this point, now or after more bytes arrive.

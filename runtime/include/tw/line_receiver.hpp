@@ -128,8 +128,6 @@ class LineReceiver : public detail::PauseableProtocol {
 
  private:
   void deliver();
-  std::size_t findDelimiter(std::string_view window, std::size_t from,
-                            std::size_t limit) const noexcept;
 
   detail::ReceiveBuffer buffer_;
   std::string delimiter_{kDefaultDelimiter};

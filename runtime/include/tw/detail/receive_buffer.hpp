@@ -13,6 +13,11 @@
 
 namespace tw::detail {
 
+/// The position of the first `delimiter` (non-empty) in `window` that starts at or after `from`
+/// and ends at or before `limit`, or npos.  memchr-based for one- and two-byte delimiters.
+std::size_t findDelimiter(std::string_view window, std::string_view delimiter, std::size_t from,
+                          std::size_t limit) noexcept;
+
 /// The bytes a receiver has not consumed yet, seen as one contiguous window while it parses.
 ///
 /// A receiver's dataReceived opens a Session; while it is open, `window()` is the unconsumed
