@@ -35,11 +35,17 @@ void LineReceiver::deliver() {
       scanned_ = 0;
       continue;
     }
-    if (ITransport* t = transport(); t != nullptr && t->disconnecting()) return;
+    // Nothing is delivered once the transport is disconnecting (checked just before each
+    // delivery, so that feeding a partial line costs no virtual call).
+    auto closing = [this] {
+      ITransport* t = transport();
+      return t != nullptr && t->disconnecting();
+    };
 
     if (!lineMode_) {
       // Raw mode hands on everything buffered at once, as Twisted does.
       if (buffer_.absorbPending()) continue;
+      if (closing()) return;
       buffer_.consume(window.size());
       scanned_ = 0;
       rawDataReceived(window);
@@ -59,11 +65,13 @@ void LineReceiver::deliver() {
         return;
       }
       if (buffer_.absorbPending()) continue;  // lineLengthExceeded gets everything buffered
+      if (closing()) return;
       buffer_.consume(window.size());
       scanned_ = 0;
       lineLengthExceeded(window);
       return;
     }
+    if (closing()) return;
     std::string_view line = window.substr(0, at);
     buffer_.consume(at + dlen);
     scanned_ = 0;

@@ -3,39 +3,9 @@
 /// tests/runtime/basic_protocols_property_test.cpp
 #include "tw/detail/receive_buffer.hpp"
 
-#include <algorithm>
-#include <cstring>
 #include <utility>
 
 namespace tw::detail {
-
-std::size_t findDelimiter(std::string_view window, std::string_view delimiter, std::size_t from,
-                          std::size_t limit) noexcept {
-  const std::size_t end = std::min(window.size(), limit);
-  const std::size_t dlen = delimiter.size();
-  if (from >= end || end - from < dlen) return std::string_view::npos;
-  const char* base = window.data();
-  if (dlen == 1) {
-    const void* hit = std::memchr(base + from, delimiter[0], end - from);
-    return hit == nullptr ? std::string_view::npos
-                          : static_cast<std::size_t>(static_cast<const char*>(hit) - base);
-  }
-  if (dlen == 2) {
-    const char first = delimiter[0];
-    const char second = delimiter[1];
-    const std::size_t lastStart = end - 1;  // a match starts before it
-    std::size_t pos = from;
-    while (pos < lastStart) {
-      const void* hit = std::memchr(base + pos, first, lastStart - pos);
-      if (hit == nullptr) return std::string_view::npos;
-      pos = static_cast<std::size_t>(static_cast<const char*>(hit) - base);
-      if (base[pos + 1] == second) return pos;
-      ++pos;
-    }
-    return std::string_view::npos;
-  }
-  return window.substr(0, end).find(delimiter, from);
-}
 
 void ReceiveBuffer::absorbSlow() {
   if (win_.empty()) {
