@@ -22,10 +22,10 @@ void DelayedCall::checkActive() const {
 void DelayedCall::cancel() {
   checkActive();
   cancelled_ = true;
+  std::shared_ptr<DelayedCall> keep = std::move(self_);  // destroyed last
   std::function<void()> f = std::move(f_);
   f_ = nullptr;
   if (queue_ != nullptr) {
-    std::shared_ptr<DelayedCall> keep = std::move(self_);
     queue_->remove(*this);
     queue_ = nullptr;
   }
@@ -68,15 +68,24 @@ std::string DelayedCall::repr() const {
 }
 
 TimerQueue::~TimerQueue() {
-  for (Entry& e : heap_) {
-    DelayedCall* call = e.call;
-    call->queue_ = nullptr;
-    call->cancelled_ = true;
-    call->f_ = nullptr;
-  }
-  std::vector<Entry> heap = std::move(heap_);
-  for (Entry& e : heap) {
-    std::shared_ptr<DelayedCall> drop = std::move(e.call->self_);
+  // Detach every pending call first, then release the functions: a function's destructor may
+  // run arbitrary code (cancel another call of this queue, schedule a new one), which must find
+  // the queue consistent.  Calls scheduled meanwhile are detached in the next round.
+  while (!heap_.empty()) {
+    std::vector<Entry> heap = std::move(heap_);
+    heap_.clear();
+    std::vector<std::shared_ptr<DelayedCall>> calls;
+    calls.reserve(heap.size());
+    for (Entry& e : heap) {
+      DelayedCall* call = e.call;
+      call->queue_ = nullptr;
+      call->cancelled_ = true;
+      calls.push_back(std::move(call->self_));
+    }
+    for (std::shared_ptr<DelayedCall>& call : calls) {
+      std::function<void()> f = std::move(call->f_);
+      call->f_ = nullptr;
+    }
   }
 }
 
@@ -84,6 +93,9 @@ std::shared_ptr<DelayedCall> TimerQueue::schedule(double time, std::function<voi
                                                   const std::source_location& where) {
   if (!std::isfinite(time)) {
     throw std::invalid_argument("callLater: the time of a call must be finite");
+  }
+  if (heap_.size() == heap_.capacity()) {
+    heap_.reserve(heap_.empty() ? 16 : heap_.capacity() * 2);  // the push below cannot throw
   }
   auto call = std::make_shared<DelayedCall>(*this, time, std::move(f), where);
   call->self_ = call;

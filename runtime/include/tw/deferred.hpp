@@ -6,6 +6,7 @@
 
 #include <concepts>
 #include <functional>
+#include <memory>
 #include <source_location>
 #include <string>
 #include <type_traits>
@@ -14,6 +15,8 @@
 #include "tw/deferred_errors.hpp"
 #include "tw/detail/core.hpp"
 #include "tw/failure.hpp"
+#include "tw/interfaces/i_reactor_time.hpp"
+#include "tw/outcome.hpp"
 
 namespace tw {
 
@@ -231,6 +234,44 @@ struct CancellerStep {
   static void run(CancellerStep& s, Core& core) {
     Deferred<T> self = CoreAccess::share<T>(&core);
     std::invoke(s.canceller, self);
+  }
+};
+
+/// The state one addTimeout shares between its timer and its step (deferred_timeout.cpp).
+struct TimeoutState {
+  bool timedOut = false;
+  double timeout = 0;
+  DelayedCallPtr call;
+  std::source_location where;
+};
+
+/// Schedules the timer that cancels `core` `timeout` from now on `clock`.
+std::shared_ptr<TimeoutState> startTimeout(Core& core, Seconds timeout, IReactorTime& clock,
+                                           const std::source_location& where);
+
+/// The end of addTimeout's step: when the timer fired and there is no custom handler, turns a
+/// CancelledError into TimeoutError; then cancels the timer if it is still pending.
+void finishTimeout(TimeoutState& state, Core& core, bool custom);
+
+/// addTimeout's step: runs the custom handler (only when the timer fired), then finishTimeout.
+template <class T>
+struct TimeoutStep {
+  std::shared_ptr<TimeoutState> state;
+  std::function<Outcome<T>(Outcome<T>, Seconds)> onTimeoutCancel;
+  static void run(TimeoutStep& s, Core& core) {
+    const bool custom = static_cast<bool>(s.onTimeoutCancel);
+    if (s.state->timedOut && custom) {
+      Outcome<T> in = core.kind_ == ResultKind::Failure
+                          ? Outcome<T>(core.takeFailure())
+                          : Outcome<T>(std::move(core.valueAs<Stored<T>>()));
+      Outcome<T> out = s.onTimeoutCancel(std::move(in), Seconds(s.state->timeout));
+      if (out.succeeded()) {
+        core.setValue<Stored<T>>(std::move(out).value());
+      } else {
+        core.setFailure(out.failure());
+      }
+    }
+    finishTimeout(*s.state, core, custom);
   }
 };
 
@@ -476,6 +517,39 @@ class Deferred {
       return addCallbacks([other](detail::Stored<T>&& v) mutable { other.callback(std::move(v)); },
                           [other](Failure f) mutable { other.errback(std::move(f)); }, where);
     }
+  }
+
+  /// Cancels this Deferred if it has no result `timeout` from now on `clock`, and then reports
+  /// the timeout as tw::TimeoutError. Twisted: Deferred.addTimeout.
+  ///
+  /// Schedules `clock.callLater(timeout, ...)` that calls `cancel()`, and appends one step to the
+  /// chain, so only the callbacks added before addTimeout run under the timeout; those added
+  /// after see the translated result. When the chain reaches the step:
+  /// 1. If the timer fired: with no `onTimeoutCancel`, a CancelledError becomes
+  ///    `TimeoutError("Deferred timed out after <timeout> seconds")` and any other result (a
+  ///    canceller that fired a value, another failure) passes unchanged; with `onTimeoutCancel`,
+  ///    it is called with the result (value or Failure) and the timeout, and what it returns (or
+  ///    throws) becomes the result.
+  /// 2. If the timer has not fired (a result came first, or a plain `cancel()`: the result, e.g.
+  ///    CancelledError, passes unchanged), the timer is cancelled.
+  ///
+  /// While the timer is pending it holds a reference to this Deferred, as Twisted's reactor does.
+  ///
+  /// @param timeout          how long to wait; must not be negative.
+  /// @param clock            where to schedule the timer; must outlive the timer.
+  /// @param onTimeoutCancel  optional: `Outcome<T>(Outcome<T> result, Seconds timeout)`; a
+  ///                         lambda returning a T or a Failure converts to it.
+  /// @return a handle on this same chain.
+  /// @throws std::invalid_argument (from `callLater`) if `timeout` is negative or not finite.
+  ///
+  /// Differs from Twisted: `onTimeoutCancel` takes and returns an Outcome<T> (Twisted passes any
+  /// object or a Failure, and lets it return a Deferred); the TimeoutError carries a message
+  /// instead of Twisted's `args == (timeout, "Deferred")`.
+  Deferred<T> addTimeout(Seconds timeout, IReactorTime& clock,
+                         std::function<Outcome<T>(Outcome<T>, Seconds)> onTimeoutCancel = nullptr,
+                         std::source_location where = std::source_location::current()) {
+    auto state = detail::startTimeout(*core_, timeout, clock, where);
+    return add<T>(detail::TimeoutStep<T>{std::move(state), std::move(onTimeoutCancel)}, where);
   }
 
   // Control --------------------------------------------------------------------------------------
