@@ -71,6 +71,7 @@ class LineReceiver : public detail::PauseableProtocol {
   /// The default maximum line length, 16384 bytes.  Twisted: LineReceiver.MAX_LENGTH.
   static constexpr std::size_t kDefaultMaxLength = 16384;
 
+  /// A receiver in line mode, delimiter "\r\n", maxLength() 16384, not connected.
   LineReceiver() = default;
 
   /// Parses `data` into lines (or hands it on raw) and calls the callbacks; see the class comment.
