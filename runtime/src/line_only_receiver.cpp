@@ -19,10 +19,6 @@ void LineOnlyReceiver::dataReceived(std::string_view data) {
 }
 
 void LineOnlyReceiver::deliver() {
-  const std::size_t dlen = delimiter_.size();
-  const std::size_t limit = maxLength_ > std::numeric_limits<std::size_t>::max() - dlen
-                                ? std::numeric_limits<std::size_t>::max()
-                                : maxLength_ + dlen;
   for (;;) {
     std::string_view window = buffer_.window();
     if (window.empty()) {
@@ -30,6 +26,11 @@ void LineOnlyReceiver::deliver() {
       continue;
     }
     if (ITransport* t = transport(); t != nullptr && t->disconnecting()) return;
+    // The delimiter and maxLength may change in a callback: read them afresh.
+    const std::size_t dlen = delimiter_.size();
+    const std::size_t limit = maxLength_ > std::numeric_limits<std::size_t>::max() - dlen
+                                  ? std::numeric_limits<std::size_t>::max()
+                                  : maxLength_ + dlen;
     std::size_t at =
         detail::findDelimiter(window, delimiter_, std::min(scanned_, window.size()), limit);
     if (at != std::string_view::npos) {

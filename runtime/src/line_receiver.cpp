@@ -26,7 +26,6 @@ void LineReceiver::dataReceived(std::string_view data) {
 }
 
 void LineReceiver::deliver() {
-  const std::size_t dlen = delimiter_.size();
   for (;;) {
     if (paused()) return;
     std::string_view window = buffer_.window();
@@ -54,6 +53,8 @@ void LineReceiver::deliver() {
 
     // A line longer than maxLength_ is refused whether or not its delimiter has arrived, so no
     // search needs to look further than maxLength_ + dlen bytes.
+    // (Both may change in a callback: read them afresh.)
+    const std::size_t dlen = delimiter_.size();
     const std::size_t limit = saturatingAdd(maxLength_, dlen);
     const std::size_t at =
         detail::findDelimiter(window, delimiter_, std::min(scanned_, window.size()), limit);

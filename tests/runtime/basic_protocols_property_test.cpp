@@ -124,6 +124,38 @@ RC_GTEST_PROP(LineReceiverPropertyTests, anySplitSameLinesRawDataAndClose, ()) {
   RC_ASSERT(whole.disconnecting == (whole.exceededCalls == 1));
 }
 
+/// A LineRecorder that pauses itself after every line.
+class PausingLineRecorder : public LineRecorder {
+ public:
+  void lineReceived(std::string_view line) override {
+    LineRecorder::lineReceived(line);
+    pauseProducing();
+  }
+};
+
+RC_GTEST_PROP(LineReceiverPropertyTests, pausingAfterEachLineChangesNothing, ()) {
+  const std::string input = genLineInput();
+  const auto cuts = genCuts(input.size());
+  const LineOutcome plain =
+      runLines(input, "\r\n", 1000, [](auto& p, std::string_view d) { p.dataReceived(d); });
+  PausingLineRecorder proto;
+  tw::fakes::StringTransport t;
+  proto.makeConnection(t);
+  std::size_t start = 0;
+  auto feedAndDrain = [&](std::string_view chunk) {
+    proto.dataReceived(chunk);
+    // Each resumeProducing delivers one held-back line, which pauses again.
+    while (proto.paused()) proto.resumeProducing();
+  };
+  for (std::size_t cut : cuts) {
+    feedAndDrain(std::string_view(input).substr(start, cut - start));
+    start = cut;
+  }
+  feedAndDrain(std::string_view(input).substr(start));
+  RC_ASSERT(proto.events == plain.events);
+  RC_ASSERT(proto.bufferedData() == plain.undelivered);
+}
+
 RC_GTEST_PROP(LineReceiverPropertyTests, sendLineRoundTrips, ()) {
   auto lines = *rc::gen::container<std::vector<std::string>>(
       rc::gen::container<std::string>(rc::gen::element('a', 'b', '\r', '\n', '\0')));

@@ -682,4 +682,23 @@ TEST(LineReceiverTests, rawModeGetsTheWholeBuffer) {
   EXPECT_EQ(proto.raw, (Lines{"rest-queued"}));
 }
 
+// A delimiter set inside lineReceived applies to the rest of the same chunk at once.
+TEST(LineReceiverTests, delimiterChangedInsideCallback) {
+  class Switcher : public tw::LineReceiver {
+   public:
+    void lineReceived(std::string_view line) override {
+      lines.emplace_back(line);
+      if (line == "unix") setDelimiter("\n");
+      if (line == "long") setDelimiter("<END>");
+    }
+    Lines lines;
+  };
+  Switcher proto;
+  tw::fakes::StringTransport t;
+  proto.makeConnection(t);
+  proto.dataReceived("a\r\nunix\r\nb\r\nlong\nc\nd<END>e<EN");
+  proto.dataReceived("D>");
+  EXPECT_EQ(proto.lines, (Lines{"a", "unix", "b\r", "long", "c\nd", "e"}));
+}
+
 }  // namespace

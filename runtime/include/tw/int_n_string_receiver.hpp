@@ -22,6 +22,7 @@ namespace tw {
 /// Twisted: basic.StringTooLongError (an AssertionError); here a std::length_error.
 class StringTooLongError : public std::length_error {
  public:
+  /// An error with `what()` as given (sendString says how long the string was and the maximum).
   using std::length_error::length_error;
 };
 
@@ -107,18 +108,21 @@ class IntNStringReceiver : public detail::PauseableProtocol {
 /// Strings prefixed by a 4-byte length in network byte order.  Twisted: Int32StringReceiver.
 class Int32StringReceiver : public IntNStringReceiver {
  public:
+  /// A receiver with a 4-byte prefix and maxLength() 99999, not connected.
   Int32StringReceiver() : IntNStringReceiver(4) {}
 };
 
 /// Strings prefixed by a 2-byte length in network byte order.  Twisted: Int16StringReceiver.
 class Int16StringReceiver : public IntNStringReceiver {
  public:
+  /// A receiver with a 2-byte prefix and maxLength() 99999, not connected.
   Int16StringReceiver() : IntNStringReceiver(2) {}
 };
 
 /// Strings prefixed by a 1-byte length.  Twisted: Int8StringReceiver.
 class Int8StringReceiver : public IntNStringReceiver {
  public:
+  /// A receiver with a 1-byte prefix and maxLength() 99999, not connected.
   Int8StringReceiver() : IntNStringReceiver(1) {}
 };
 

@@ -48,6 +48,7 @@ class LineOnlyReceiver : public Protocol {
   /// The default maximum line length, 16384 bytes.  Twisted: LineOnlyReceiver.MAX_LENGTH.
   static constexpr std::size_t kDefaultMaxLength = 16384;
 
+  /// A receiver with delimiter "\r\n" and maxLength() 16384, not connected.
   LineOnlyReceiver() = default;
 
   /// Splits `data` into lines and calls lineReceived for each.

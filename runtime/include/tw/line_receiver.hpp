@@ -55,9 +55,9 @@ namespace tw {
 ///    the reason, after a deprecation warning).  In tw the callbacks return void and a callback
 ///    that wants that throws instead (see "Stopping early").
 ///  - Twisted checks `transport.disconnecting` only after each lineReceived, so the first line of
-///    a later chunk is still delivered after a close.  tw checks before every delivery, lines and
-///    raw data alike: nothing is delivered once the transport is disconnecting.  What arrives
-///    meanwhile stays buffered (clearLineBuffer() returns it).
+///    a later chunk is still delivered after a close.  tw checks before every delivery (lines, raw
+///    data and lineLengthExceeded alike): nothing is delivered once the transport is disconnecting.
+///    What arrives meanwhile stays buffered (clearLineBuffer() returns it).
 ///  - lineReceived is pure virtual (Twisted raises NotImplementedError when it is called).
 ///    rawDataReceived, needed only in raw mode, throws std::logic_error naming the class if it was
 ///    not overridden (Twisted: NotImplementedError).
@@ -71,6 +71,7 @@ class LineReceiver : public detail::PauseableProtocol {
   /// The default maximum line length, 16384 bytes.  Twisted: LineReceiver.MAX_LENGTH.
   static constexpr std::size_t kDefaultMaxLength = 16384;
 
+  /// A receiver in line mode, delimiter "\r\n", maxLength() 16384, not connected.
   LineReceiver() = default;
 
   /// Parses `data` into lines (or hands it on raw) and calls the callbacks; see the class comment.

@@ -36,6 +36,7 @@ class NetstringParseError : public std::runtime_error {
     kMissingComma,   ///< the byte after the payload is not ','
   };
 
+  /// An error of `kind`; `message` is what what() returns.
   NetstringParseError(Kind kind, const std::string& message)
       : std::runtime_error(message), kind_(kind) {}
 
@@ -63,8 +64,8 @@ std::string_view toString(NetstringParseError::Kind kind) noexcept;
 /// receiver buffer a huge length or payload).  Any malformed input (see NetstringParseError::Kind)
 /// delivers nothing more: the receiver sets brokenPeer(), keeps the error in lastParseError() and
 /// calls handleParseError(), which closes the connection.  The receiver then ignores whatever
-/// else arrives.  Its memory is bounded by maxLength() + 1 bytes plus the data of one
-/// dataReceived call.
+/// else arrives.  While the connection is open, what it keeps between calls is bounded by
+/// maxLength() + 1 bytes (a payload arriving in pieces); the length's digits are not buffered.
 ///
 /// The `payload` view handed to stringReceived is valid until it returns (it points into the
 /// received chunk when the netstring arrived whole, else into the receiver's payload buffer).
@@ -86,6 +87,7 @@ class NetstringReceiver : public Protocol {
   /// The default maximum payload length, 99999 bytes.  Twisted: NetstringReceiver.MAX_LENGTH.
   static constexpr std::size_t kDefaultMaxLength = 99999;
 
+  /// A receiver with maxLength() 99999, not connected.
   NetstringReceiver() = default;
 
   /// Resets the parser (and brokenPeer()), then connects as Protocol does.

@@ -112,7 +112,6 @@ class ReceiveBuffer {
 
  private:
   void begin(std::string_view data) {
-    busy_ = true;
     if (buf_.empty()) {
       win_ = data;
       winInBuf_ = false;
@@ -121,6 +120,7 @@ class ReceiveBuffer {
       win_ = buf_;
       winInBuf_ = true;
     }
+    busy_ = true;  // last: if the append throws, the buffer is left as it was
   }
 
   void end() noexcept {
