@@ -19,7 +19,7 @@ Deferred<std::string> FileSender::beginFileTransfer(std::istream& file, IConsume
   return d;
 }
 
-void FileSender::finish() {
+void FileSender::finish(std::exception_ptr error) {
   file_ = nullptr;
   IConsumer* consumer = consumer_;
   consumer_ = nullptr;
@@ -27,7 +27,11 @@ void FileSender::finish() {
   if (deferred_) {
     Deferred<std::string> d = std::move(*deferred_);
     deferred_.reset();
-    d.callback(lastSent_);
+    if (error) {
+      d.errback(Failure(error));
+    } else {
+      d.callback(lastSent_);
+    }
   }
 }
 
@@ -38,15 +42,7 @@ void FileSender::resumeProducing() {
     file_->read(chunk.data(), static_cast<std::streamsize>(chunkSize_));
     chunk.resize(static_cast<std::size_t>(file_->gcount()));
     if (chunk.empty() && file_->bad()) {
-      file_ = nullptr;
-      IConsumer* consumer = consumer_;
-      consumer_ = nullptr;
-      if (consumer != nullptr) consumer->unregisterProducer();
-      if (deferred_) {
-        Deferred<std::string> d = std::move(*deferred_);
-        deferred_.reset();
-        d.errback(std::runtime_error("FileSender: reading the file failed"));
-      }
+      finish(std::make_exception_ptr(std::runtime_error("FileSender: reading the file failed")));
       return;
     }
   }
@@ -60,13 +56,9 @@ void FileSender::resumeProducing() {
 }
 
 void FileSender::stopProducing() {
-  file_ = nullptr;
+  // The consumer is going away: do not unregister from it.
   consumer_ = nullptr;
-  if (deferred_) {
-    Deferred<std::string> d = std::move(*deferred_);
-    deferred_.reset();
-    d.errback(std::runtime_error("Consumer asked us to stop producing"));
-  }
+  finish(std::make_exception_ptr(std::runtime_error("Consumer asked us to stop producing")));
 }
 
 }  // namespace tw

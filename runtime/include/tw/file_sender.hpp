@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <exception>
 #include <functional>
 #include <istream>
 #include <optional>
@@ -62,7 +63,7 @@ class FileSender : public IPullProducer {
   void setChunkSize(std::size_t size) noexcept { chunkSize_ = size > 0 ? size : 1; }
 
  private:
-  void finish();
+  void finish(std::exception_ptr error = nullptr);
 
   std::istream* file_ = nullptr;
   IConsumer* consumer_ = nullptr;
