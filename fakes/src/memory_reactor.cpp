@@ -64,9 +64,21 @@ class FakeUDPPort : public IListeningPort {
 
 }  // namespace
 
+void FakeConnector::connect() {
+  ++connectCalls_;
+  if (reconnect_) reconnect_();
+}
+
 Deferred<void> FakePort::stopListening() {
   listening_ = false;
   return succeed();
+}
+
+TCPClient MemoryReactor::takeTCPClient(std::size_t index) {
+  if (index >= tcpClients_.size()) throw std::out_of_range("takeTCPClient: no such record");
+  TCPClient record = std::move(tcpClients_[index]);
+  tcpClients_.erase(tcpClients_.begin() + static_cast<std::ptrdiff_t>(index));
+  return record;
 }
 
 void MemoryReactor::addHost(std::string name, std::string address) {
@@ -249,8 +261,22 @@ std::shared_ptr<IConnector> MemoryReactor::doConnectTCP(std::string_view host, i
                                                         std::optional<BindAddress> bindAddress,
                                                         const std::source_location& where) {
   auto connector = std::make_shared<FakeConnector>(tcpDestination(host, port));
-  tcpClients_.push_back(
-      {std::string(host), port, factory, timeout, std::move(bindAddress), connector, where});
+  TCPClient record{std::string(host),      port,    factory, timeout,
+                   std::move(bindAddress), nullptr, where};
+  // The connector's reconnect records a new attempt; it holds the connector weakly (no cycle).
+  std::weak_ptr<MemoryReactor*> reactor = self_;
+  std::weak_ptr<FakeConnector> weakConnector = connector;
+  connector->reconnect_ = [reactor, weakConnector, record] {
+    auto self = reactor.lock();
+    auto c = weakConnector.lock();
+    if (!self || !c) return;
+    TCPClient again = record;
+    again.connector = c;
+    (*self)->tcpClients_.push_back(std::move(again));
+    record.factory->startedConnecting(*c);
+  };
+  record.connector = connector;
+  tcpClients_.push_back(std::move(record));
   connectors_.push_back(connector);
   factory->startedConnecting(*connector);
   return connector;
@@ -270,7 +296,20 @@ std::shared_ptr<IConnector> MemoryReactor::doConnectUNIX(std::string address,
                                                          Seconds timeout, bool checkPID,
                                                          const std::source_location& where) {
   auto connector = std::make_shared<FakeConnector>(std::make_shared<UNIXAddress>(address));
-  unixClients_.push_back({std::move(address), factory, timeout, checkPID, connector, where});
+  UNIXClient record{std::move(address), factory, timeout, checkPID, nullptr, where};
+  std::weak_ptr<MemoryReactor*> reactor = self_;
+  std::weak_ptr<FakeConnector> weakConnector = connector;
+  connector->reconnect_ = [reactor, weakConnector, record] {
+    auto self = reactor.lock();
+    auto c = weakConnector.lock();
+    if (!self || !c) return;
+    UNIXClient again = record;
+    again.connector = c;
+    (*self)->unixClients_.push_back(std::move(again));
+    record.factory->startedConnecting(*c);
+  };
+  record.connector = connector;
+  unixClients_.push_back(std::move(record));
   connectors_.push_back(connector);
   factory->startedConnecting(*connector);
   return connector;

@@ -132,6 +132,23 @@ TEST(MemoryReactorTests, fakeConnectorRecordsCalls) {
   EXPECT_EQ(c->connectCalls(), 2);
 }
 
+// A connector's connect() records a new attempt with the same arguments, as a real connector
+// starts a new attempt; startedConnecting runs again.
+TEST(MemoryReactorTests, connectorConnectRecordsANewAttempt) {
+  MemoryReactor reactor;
+  auto client = std::make_shared<CountingClientFactory>();
+  auto c = reactor.connectTCP("h", 1, client, 9s);
+  c->connect();
+  ASSERT_EQ(reactor.tcpClients().size(), 2u);
+  EXPECT_EQ(reactor.tcpClients()[1].host, "h");
+  EXPECT_DOUBLE_EQ(reactor.tcpClients()[1].timeout.count(), 9.0);
+  EXPECT_EQ(reactor.tcpClients()[1].connector, c);
+  EXPECT_EQ(client->started.size(), 2u);
+  auto u = reactor.connectUNIX("/s", client);
+  u->connect();
+  EXPECT_EQ(reactor.unixClients().size(), 2u);
+}
+
 // A fake port's stopListening fires at once and marks it stopped.
 TEST(MemoryReactorTests, fakePortStops) {
   MemoryReactor reactor;

@@ -61,8 +61,10 @@ class FakeConnector : public IConnector {
   void stopConnecting() override { stoppedConnecting_ = true; }
   /// Sets disconnected().
   void disconnect() override { disconnected_ = true; }
-  /// Counts the call (Twisted's fake ignores it); see connectCalls().
-  void connect() override { ++connectCalls_; }
+  /// Counts the call and records a new connection attempt in the reactor that made this
+  /// connector (a new tcpClients()/unixClients() entry, and startedConnecting again), as a real
+  /// connector starts a new attempt.  Twisted's fake ignores it.
+  void connect() override;
   AddressPtr getDestination() const override { return destination_; }
 
   bool stoppedConnecting() const noexcept { return stoppedConnecting_; }
@@ -71,7 +73,9 @@ class FakeConnector : public IConnector {
   int connectCalls() const noexcept { return connectCalls_; }
 
  private:
+  friend class MemoryReactor;
   AddressPtr destination_;
+  std::function<void()> reconnect_;
   bool stoppedConnecting_ = false;
   bool disconnected_ = false;
   int connectCalls_ = 0;
@@ -187,7 +191,16 @@ class MemoryReactor : public IReactorCore,
   const std::vector<AdoptedSocket>& adoptedStreamConnections() const noexcept {
     return adoptedStreamConnections_;
   }
-  /// Every connector returned, in order.
+  /// Removes and returns the `index`th connectTCP record (what ConnectionCompleter does when it
+  /// completes or fails an attempt).  Its connector stays in connectors().
+  /// @throws std::out_of_range for a bad index.
+  TCPClient takeTCPClient(std::size_t index);
+
+  /// Every connector returned, in order.  The reactor keeps them for its whole life, so a
+  /// factory may keep using the connector it was given (e.g. to reconnect).
+  ///
+  /// Differs from Twisted: ConnectionCompleter does not remove completed connectors from this
+  /// list (a ReconnectingClientFactory still points at them).
   const std::vector<std::shared_ptr<FakeConnector>>& connectors() const noexcept {
     return connectors_;
   }
@@ -278,6 +291,7 @@ class MemoryReactor : public IReactorCore,
   std::set<IWriteDescriptor*> writers_;
   std::map<std::string, std::string, std::less<>> hosts_;
   std::uint64_t nextTriggerId_ = 1;
+  std::shared_ptr<MemoryReactor*> self_ = std::make_shared<MemoryReactor*>(this);
   bool running_ = false;
   bool hasRun_ = false;
   bool hasStopped_ = false;
