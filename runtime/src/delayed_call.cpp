@@ -4,6 +4,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -248,16 +249,22 @@ TimerQueue::~TimerQueue() {
   // Detach every pending call first, then release the functions: a function's destructor may
   // run arbitrary code (cancel another call of this queue, schedule a new one), which must find
   // the queue consistent.  Calls scheduled meanwhile are detached in the next round.
-  while (!heap_.empty()) {
+  while (!empty()) {
     std::vector<std::shared_ptr<DelayedCall>> calls;
-    calls.reserve(heap_.size());
-    for (const Entry& e : heap_) {
-      DelayedCall* call = e.call;
+    calls.reserve(size());
+    auto detach = [&calls](DelayedCall* call) {
       call->queue_ = nullptr;
       call->cancelled_ = true;
       calls.push_back(std::move(call->self_));
+    };
+    for (const Entry& e : heap_) detach(e.call);
+    for (std::size_t i = batchHead_; i < batch_.size(); ++i) {
+      if (batch_[i].call != nullptr) detach(batch_[i].call);
     }
     heap_.clear();
+    batch_.clear();
+    batchHead_ = 0;
+    batchLive_ = 0;
     pos_.clear();
     freeSlots_.clear();
     for (std::shared_ptr<DelayedCall>& call : calls) {
@@ -275,7 +282,7 @@ std::shared_ptr<DelayedCall> TimerQueue::schedule(double time, std::function<voi
   // Reserve everything first: once the call exists, nothing below may throw.
   std::uint32_t slot;
   if (freeSlots_.empty()) {
-    if (pos_.size() >= std::numeric_limits<std::uint32_t>::max()) {
+    if (pos_.size() >= kInBatch) {
       throw std::length_error("TimerQueue: too many pending calls");
     }
     const std::size_t n = pos_.size();
@@ -350,8 +357,24 @@ void TimerQueue::releaseSlot(std::uint32_t slot) noexcept {
   freeSlots_.push_back(slot);  // cannot throw: capacity grows with pos_ (see schedule)
 }
 
+void TimerQueue::skipDeadBatch() noexcept {
+  while (batchHead_ < batch_.size() && batch_[batchHead_].call == nullptr) ++batchHead_;
+  if (batchLive_ == 0) {
+    batch_.clear();
+    batchHead_ = 0;
+  }
+}
+
 void TimerQueue::remove(DelayedCall& call) noexcept {
-  const std::size_t i = pos_[call.slot_];
+  const std::uint32_t p = pos_[call.slot_];
+  if ((p & kInBatch) != 0) {
+    batch_[p & ~kInBatch].call = nullptr;
+    --batchLive_;
+    skipDeadBatch();
+    releaseSlot(call.slot_);
+    return;
+  }
+  const std::size_t i = p;
   const std::size_t last = heap_.size() - 1;
   if (i != last) {
     const Entry moved = heap_[last];
@@ -368,20 +391,101 @@ void TimerQueue::reschedule(DelayedCall& call, double time) {
   if (!std::isfinite(time)) {
     throw std::invalid_argument("DelayedCall: the time of a call must be finite");
   }
-  const std::size_t i = pos_[call.slot_];
+  const std::uint32_t p = pos_[call.slot_];
+  if ((p & kInBatch) != 0) {
+    // Leaves the batch for the heap, with its new time and a new place in the order.
+    if (heap_.size() == heap_.capacity()) heap_.reserve(heap_.empty() ? 16 : heap_.capacity() * 2);
+    batch_[p & ~kInBatch].call = nullptr;
+    --batchLive_;
+    call.time_ = time;
+    heap_.push_back(Entry{time, nextSeq_++, &call, call.slot_});
+    pos_[call.slot_] = static_cast<std::uint32_t>(heap_.size() - 1);
+    siftUp(heap_.size() - 1);
+    skipDeadBatch();
+    return;
+  }
+  const std::size_t i = p;
   call.time_ = time;
   heap_[i].time = time;
   heap_[i].seq = nextSeq_++;
   fix(i);
 }
 
-std::shared_ptr<DelayedCall> TimerQueue::popNext() {
-  DelayedCall* top = heap_.front().call;
+void TimerQueue::prepareDue(double now) {
+  if (batchLive_ != 0 || heap_.size() < kMinBatch) return;
+  // Worth it only when at least an eighth of the heap is due (the O(n) partition is then paid
+  // for by the pops it saves).  Count the due calls from the root down, stopping at that many:
+  // a due node's children may be due, a later node's never are.  This costs about as much as
+  // popping the due calls would, so small advances stay cheap.
+  const std::size_t wanted = std::max(kMinBatch, heap_.size() / 8);
+  std::size_t due = 0;
+  {
+    std::vector<std::size_t> stack;
+    if (heap_.front().time <= now) stack.push_back(0);
+    while (!stack.empty() && due < wanted) {
+      const std::size_t i = stack.back();
+      stack.pop_back();
+      ++due;
+      const std::size_t first = kArity * i + 1;
+      const std::size_t end = std::min(first + kArity, heap_.size());
+      for (std::size_t c = first; c < end; ++c) {
+        if (heap_[c].time <= now) stack.push_back(c);
+      }
+    }
+  }
+  if (due < wanted) return;
+  auto split =
+      std::partition(heap_.begin(), heap_.end(), [now](const Entry& e) { return e.time <= now; });
+  try {
+    batch_.reserve(static_cast<std::size_t>(split - heap_.begin()));
+  } catch (const std::bad_alloc&) {
+    rebuildHeap();  // an optimisation only: go on without it
+    return;
+  }
+  batch_.assign(heap_.begin(), split);
+  heap_.erase(heap_.begin(), split);
+  std::sort(batch_.begin(), batch_.end(),
+            [](const Entry& a, const Entry& b) { return before(a, b); });
+  for (std::size_t i = 0; i < batch_.size(); ++i) {
+    pos_[batch_[i].slot] = static_cast<std::uint32_t>(i) | kInBatch;
+  }
+  batchHead_ = 0;
+  batchLive_ = batch_.size();
+  rebuildHeap();
+}
+
+void TimerQueue::rebuildHeap() noexcept {
+  // Floyd: record every position, then sift every parent down, the last one first.
+  for (std::size_t i = 0; i < heap_.size(); ++i)
+    pos_[heap_[i].slot] = static_cast<std::uint32_t>(i);
+  if (heap_.size() > 1) {
+    for (std::size_t i = (heap_.size() - 2) / kArity + 1; i-- > 0;) siftDown(i);
+  }
+}
+
+std::shared_ptr<DelayedCall> TimerQueue::take(DelayedCall* top) noexcept {
   std::shared_ptr<DelayedCall> call = std::move(top->self_);
   remove(*top);
   call->queue_ = nullptr;
   call->called_ = true;
   return call;
+}
+
+std::shared_ptr<DelayedCall> TimerQueue::popNext() {
+  if (batchLive_ != 0 && (heap_.empty() || before(batch_[batchHead_], heap_.front()))) {
+    // The batch's head: its position is known, no need to look it up as remove() would.
+    Entry& head = batch_[batchHead_];
+    DelayedCall* top = head.call;
+    std::shared_ptr<DelayedCall> call = std::move(top->self_);
+    head.call = nullptr;
+    --batchLive_;
+    skipDeadBatch();
+    releaseSlot(top->slot_);
+    call->queue_ = nullptr;
+    call->called_ = true;
+    return call;
+  }
+  return take(heap_.front().call);
 }
 
 void TimerQueue::run(const std::shared_ptr<DelayedCall>& call) {
@@ -392,7 +496,10 @@ void TimerQueue::run(const std::shared_ptr<DelayedCall>& call) {
 
 std::vector<DelayedCallPtr> TimerQueue::pending() const {
   std::vector<DelayedCallPtr> out;
-  out.reserve(heap_.size());
+  out.reserve(size());
+  for (std::size_t i = batchHead_; i < batch_.size(); ++i) {
+    if (batch_[i].call != nullptr) out.push_back(batch_[i].call->self_);
+  }
   for (const Entry& e : heap_) out.push_back(e.call->self_);
   return out;
 }
