@@ -124,7 +124,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  std::printf("# tw::fakes::Clock callLater+advance scaling (TimerQueue: binary heap)\n");
+  std::printf("# tw::fakes::Clock callLater+advance scaling (TimerQueue: 4-ary heap, due calls sorted in bulk)\n");
   for (bool cancel : {false, true}) {
     const char* variant = cancel ? "cancel_half" : "all";
     bool havePrev = false;
@@ -157,8 +157,8 @@ int main(int argc, char** argv) {
         firstTotal = tot;
       }
       std::printf(
-          "RESULT clock.%s.N%zu %.4f s schedule=%.4f cancel=%.4f advance=%.4f us_per_call=%.3f "
-          "reps=%d cpu=%.4f%s\n",
+          "RESULT clock.%s.N%zu %.6f s schedule=%.6f cancel=%.6f advance=%.6f us_per_call=%.3f "
+          "reps=%d cpu=%.6f%s\n",
           variant, n, tot, median(schedule), median(cancelT), median(advance),
           tot / static_cast<double>(n) * 1e6, repeats, median(cpu), grow.c_str());
       std::fflush(stdout);
