@@ -124,7 +124,9 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  std::printf("# tw::fakes::Clock callLater+advance scaling (TimerQueue: 4-ary heap, due calls sorted in bulk)\n");
+  std::printf(
+      "# tw::fakes::Clock callLater+advance scaling (TimerQueue: 4-ary heap, due calls sorted in "
+      "bulk)\n");
   for (bool cancel : {false, true}) {
     const char* variant = cancel ? "cancel_half" : "all";
     bool havePrev = false;
