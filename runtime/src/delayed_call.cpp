@@ -436,14 +436,19 @@ void TimerQueue::prepareDue(double now) {
   if (due < wanted) return;
   auto split =
       std::partition(heap_.begin(), heap_.end(), [now](const Entry& e) { return e.time <= now; });
-  try {
-    batch_.reserve(static_cast<std::size_t>(split - heap_.begin()));
-  } catch (const std::bad_alloc&) {
-    rebuildHeap();  // an optimisation only: go on without it
-    return;
+  if (split == heap_.end()) {
+    batch_.clear();
+    batch_.swap(heap_);  // all due: the heap's array becomes the batch, no copy
+  } else {
+    try {
+      batch_.reserve(static_cast<std::size_t>(split - heap_.begin()));
+    } catch (const std::bad_alloc&) {
+      rebuildHeap();  // an optimisation only: go on without it
+      return;
+    }
+    batch_.assign(heap_.begin(), split);
+    heap_.erase(heap_.begin(), split);
   }
-  batch_.assign(heap_.begin(), split);
-  heap_.erase(heap_.begin(), split);
   std::sort(batch_.begin(), batch_.end(),
             [](const Entry& a, const Entry& b) { return before(a, b); });
   for (std::size_t i = 0; i < batch_.size(); ++i) {
