@@ -27,8 +27,11 @@ DelayedCallPtr Clock::doCallLater(Seconds delay, std::function<void()> f,
 void Clock::advance(Seconds amount) {
   checkAmount("advance", amount.count());
   now_ += amount.count();
+  queue_.prepareDue(now_);
   while (!queue_.empty() && queue_.nextTime() <= now_) {
-    TimerQueue::run(queue_.popNext());
+    std::shared_ptr<DelayedCall> call = queue_.popNext();
+    queue_.prefetchNext();  // its object loads while this one runs
+    TimerQueue::run(call);
   }
 }
 

@@ -22,14 +22,24 @@
 namespace {
 
 enum class OpKind : std::uint8_t {
-  kCallLater,        ///< schedule a new call `half` half-seconds from now
-  kCallLaterSpawns,  ///< the same, and when it runs it schedules a call `half2` from then
-  kCancel,           ///< cancel call number `target` (modulo the calls made so far)
-  kReset,            ///< reset it to `half` from now
-  kDelay,            ///< delay it by `half2 - 4` half-seconds (may be negative)
-  kAdvance,          ///< advance by `half` half-seconds
-  kStep,             ///< step()
-  kAdvanceStepwise,  ///< advanceStepwise by `half`
+  kCallLater,         ///< schedule a new call `half` half-seconds from now
+  kCallLaterSpawns,   ///< the same, and when it runs it schedules a call `half2` from then
+  kCancel,            ///< cancel call number `target` (modulo the calls made so far)
+  kReset,             ///< reset it to `half` from now
+  kDelay,             ///< delay it by `half2 - 4` half-seconds (may be negative)
+  kAdvance,           ///< advance by `half` half-seconds
+  kStep,              ///< step()
+  kAdvanceStepwise,   ///< advanceStepwise by `half`
+  kCallLaterCancels,  ///< schedule a call that, when it runs, cancels call `target`
+  kCallLaterResets,   ///< schedule a call that, when it runs, resets call `target` (maybe into
+                      ///< the past: `half2 - 4` half-seconds)
+};
+
+/// What a call does when it runs, besides recording itself.
+struct Action {
+  enum Kind : std::uint8_t { kNothing, kSpawn, kCancel, kReset } kind = kNothing;
+  int half2 = 0;   ///< kSpawn: delay of the new call; kReset: the new delay is `half2 - 4`
+  int target = 0;  ///< kCancel, kReset: which call (modulo the calls made by then)
 };
 
 struct Op {
@@ -52,11 +62,11 @@ class Model {
     double time;
     std::uint64_t seq;
     State state;
-    std::optional<int> spawnHalf;
+    Action action;
   };
 
-  int callLater(double delay, std::optional<int> spawnHalf) {
-    entries_.push_back(Entry{now_ + delay, seq_++, State::kPending, spawnHalf});
+  int callLater(double delay, Action action) {
+    entries_.push_back(Entry{now_ + delay, seq_++, State::kPending, action});
     return static_cast<int>(entries_.size()) - 1;
   }
   /// Returns false and records the error when the call is not pending.
@@ -100,7 +110,21 @@ class Model {
   void run(int id) {
     entries_[id].state = State::kCalled;
     events_.emplace_back(id, now_);
-    if (entries_[id].spawnHalf) callLater(*entries_[id].spawnHalf * 0.5, std::nullopt);
+    const Action a = entries_[id].action;
+    const int target = a.target % static_cast<int>(entries_.size());
+    switch (a.kind) {
+      case Action::kSpawn:
+        callLater(a.half2 * 0.5, Action{});
+        break;
+      case Action::kCancel:
+        cancel(target);
+        break;
+      case Action::kReset:
+        reset(target, (a.half2 - 4) * 0.5);
+        break;
+      case Action::kNothing:
+        break;
+    }
   }
   void advance(double amount) {
     now_ += amount;
@@ -135,11 +159,24 @@ class Model {
 /// The same program on the real Clock.
 class Real {
  public:
-  int callLater(double delay, std::optional<int> spawnHalf) {
+  int callLater(double delay, Action action) {
     int id = static_cast<int>(calls_.size());
-    calls_.push_back(clock_.callLater(tw::Seconds(delay), [this, id, spawnHalf] {
+    calls_.push_back(clock_.callLater(tw::Seconds(delay), [this, id, action] {
       events_.emplace_back(id, clock_.seconds());
-      if (spawnHalf) callLater(*spawnHalf * 0.5, std::nullopt);
+      const int target = action.target % static_cast<int>(calls_.size());
+      switch (action.kind) {
+        case Action::kSpawn:
+          callLater(action.half2 * 0.5, Action{});
+          break;
+        case Action::kCancel:
+          guarded([&] { calls_[target]->cancel(); });
+          break;
+        case Action::kReset:
+          guarded([&] { calls_[target]->reset(tw::Seconds((action.half2 - 4) * 0.5)); });
+          break;
+        case Action::kNothing:
+          break;
+      }
     }));
     return id;
   }
@@ -176,21 +213,29 @@ rc::Gen<Op> genOp() {
       rc::gen::set(&Op::target, rc::gen::inRange(0, 1000)));
 }
 
-// Random schedules run the same calls, in the same order, at the same times, as the model; and
-// misuse raises the same errors.
-RC_GTEST_PROP(ClockPropertyTests, agreesWithReferenceModel, ()) {
-  const auto ops = *rc::gen::container<std::vector<Op>>(genOp());
+/// Runs `ops` on both, after `prefill` plain calls at random half-second times in [0, 10).
+void checkAgainstModel(const std::vector<int>& prefill, const std::vector<Op>& ops) {
   Model model;
   Real real;
+  for (int h : prefill) {
+    model.callLater(h * 0.5, Action{});
+    real.callLater(h * 0.5, Action{});
+  }
   for (const Op& op : ops) {
     const double half = op.half * 0.5;
     switch (op.kind) {
       case OpKind::kCallLater:
-      case OpKind::kCallLaterSpawns: {
-        std::optional<int> spawn;
-        if (op.kind == OpKind::kCallLaterSpawns) spawn = op.half2;
-        model.callLater(half, spawn);
-        real.callLater(half, spawn);
+      case OpKind::kCallLaterSpawns:
+      case OpKind::kCallLaterCancels:
+      case OpKind::kCallLaterResets: {
+        Action action;
+        action.half2 = op.half2;
+        action.target = op.target;
+        if (op.kind == OpKind::kCallLaterSpawns) action.kind = Action::kSpawn;
+        if (op.kind == OpKind::kCallLaterCancels) action.kind = Action::kCancel;
+        if (op.kind == OpKind::kCallLaterResets) action.kind = Action::kReset;
+        model.callLater(half, action);
+        real.callLater(half, action);
         break;
       }
       case OpKind::kCancel:
@@ -239,6 +284,21 @@ RC_GTEST_PROP(ClockPropertyTests, agreesWithReferenceModel, ()) {
   }
   RC_LOG() << "real:  " << describe(real.events_) << "\nmodel: " << describe(model.events_) << "\n";
   RC_ASSERT(real.events_ == model.events_);
+}
+
+// Random schedules run the same calls, in the same order, at the same times, as the model; and
+// misuse raises the same errors.
+RC_GTEST_PROP(ClockPropertyTests, agreesWithReferenceModel, ()) {
+  checkAgainstModel({}, *rc::gen::container<std::vector<Op>>(genOp()));
+}
+
+// The same with hundreds of calls pending, so that an advance due for many of them takes the
+// sorted-batch path of TimerQueue::prepareDue, with cancels and resets from inside calls.
+RC_GTEST_PROP(ClockPropertyTests, agreesWithReferenceModelWhenManyAreDue, ()) {
+  const auto count = *rc::gen::inRange(300, 1200);
+  const auto prefill = *rc::gen::container<std::vector<int>>(static_cast<std::size_t>(count),
+                                                             rc::gen::inRange(0, 20));
+  checkAgainstModel(prefill, *rc::gen::container<std::vector<Op>>(genOp()));
 }
 
 // After any schedule, one large advance runs every pending call, in (time, order) order, each

@@ -3,6 +3,7 @@
 /// Twisted: twisted.test.test_task.ClockTests.
 #include "tw/fakes/clock.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <stdexcept>
@@ -322,6 +323,30 @@ TEST(ClockTests, destroyedClockCancelsPendingCalls) {
   }
   EXPECT_TRUE(weak.expired());
   EXPECT_TRUE(call->cancelled());
+}
+
+}  // namespace
+
+namespace {
+
+// With many calls due at once (TimerQueue's sorted batch), a call reset into the past from
+// inside a running call runs next, before the due calls later than its new time.
+TEST(ClockTests, manyDueResetIntoPastRunsNext) {
+  Clock c;
+  std::vector<int> order;
+  std::vector<tw::DelayedCallPtr> calls;
+  for (int i = 0; i < 1000; ++i) {
+    calls.push_back(c.callLater(tw::Seconds(1 + i * 0.001), [&order, i] { order.push_back(i); }));
+  }
+  c.callLater(1.0005s, [&] { calls[900]->reset(-9.5s); });  // to 0.5: before all the rest
+  c.callLater(1.0015s, [&] { calls[950]->cancel(); });      // runs after call 1
+  c.advance(10s);
+  ASSERT_EQ(order.size(), 999u);
+  EXPECT_EQ(order[0], 0);
+  EXPECT_EQ(order[1], 900);
+  EXPECT_EQ(order[2], 1);
+  EXPECT_EQ(std::count(order.begin(), order.end(), 950), 0);
+  EXPECT_EQ(c.pendingCount(), 0u);
 }
 
 }  // namespace
