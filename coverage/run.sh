@@ -28,6 +28,15 @@ lcov_quiet --add-tracefile "$out/base.info" --add-tracefile "$out/tests.info" \
   --output-file "$out/total.info"
 lcov_quiet --extract "$out/total.info" "$src/runtime/*" "$src/fakes/*" "$src/trial/*" \
   --output-file "$out/lcov.info"
+# A build directory keeps the .gcno of sources deleted since it was configured: drop them.
+missing=()
+while IFS= read -r file; do
+  [[ -e $file ]] || missing+=("$file")
+done < <(sed -n 's/^SF://p' "$out/lcov.info")
+if ((${#missing[@]})); then
+  lcov_quiet --remove "$out/lcov.info" "${missing[@]}" --output-file "$out/present.info"
+  mv "$out/present.info" "$out/lcov.info"
+fi
 genhtml --quiet --branch-coverage --title tw --prefix "$src" --output-directory "$out/html" \
   "$out/lcov.info"
 
