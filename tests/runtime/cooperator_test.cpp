@@ -12,8 +12,8 @@
 #include <gtest/gtest.h>
 
 #include "result_helpers.hpp"
-#include "test_clock.hpp"
 #include "tw/deferred_list.hpp"
+#include "tw/fakes/clock.hpp"
 
 namespace {
 
@@ -22,11 +22,11 @@ using tw::Cooperator;
 using tw::Deferred;
 using tw::Failure;
 using tw::TaskStep;
+using tw::fakes::Clock;
 using tw::test::assertNoResult;
 using tw::test::ExpectNoLoggedErrors;
 using tw::test::failureResultOf;
 using tw::test::successResultOf;
-using tw::test::TestClock;
 
 /// One step per tick: the predicate always says "stop now".
 Cooperator::TerminationPredicateFactory oneStep() {
@@ -68,7 +68,7 @@ auto countTo(int n, std::vector<int>* out = nullptr) {
 // Twisted: test_cooperator.CooperatorTests.testStoppedRejectsNewTasks
 TEST(CooperatorTests, stoppedRejectsNewTasks) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Cooperator c(clock);
   c.stop();
   auto d = c.coiterate([] { return false; });
@@ -79,7 +79,7 @@ TEST(CooperatorTests, stoppedRejectsNewTasks) {
 // Twisted: test_cooperator.CooperatorTests.testStopRunning
 TEST(CooperatorTests, stopRunning) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Cooperator c(clock);
   std::vector<int> out;
   auto d = c.coiterate(countTo(3, &out));
@@ -92,7 +92,7 @@ TEST(CooperatorTests, stopRunning) {
 // Twisted: test_cooperator.CooperatorTests.testStopOutstanding
 TEST(CooperatorTests, stopOutstanding) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Cooperator c(clock);
   Deferred<void> outstanding;
   int steps = 0;
@@ -112,7 +112,7 @@ TEST(CooperatorTests, stopOutstanding) {
 // Twisted: test_cooperator.CooperatorTests.testUnexpectedError
 TEST(CooperatorTests, unexpectedError) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Cooperator c(clock);
   auto d = c.coiterate([]() -> bool { throw std::runtime_error("boom"); });
   clock.advance(1s);
@@ -122,7 +122,7 @@ TEST(CooperatorTests, unexpectedError) {
 // Twisted: test_cooperator.CooperatorTests.testUnexpectedErrorActuallyLater
 TEST(CooperatorTests, unexpectedErrorActuallyLater) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Cooperator c(clock);
   auto d = c.coiterate([&]() -> TaskStep {
     Deferred<void> later;
@@ -137,7 +137,7 @@ TEST(CooperatorTests, unexpectedErrorActuallyLater) {
 // Twisted: test_cooperator.CooperatorTests.testUnexpectedErrorNotActuallyLater
 TEST(CooperatorTests, unexpectedErrorNotActuallyLater) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Cooperator c(clock);
   auto d = c.coiterate([] { return TaskStep::wait(tw::fail(std::runtime_error("now"))); });
   clock.advance(1s);
@@ -147,7 +147,7 @@ TEST(CooperatorTests, unexpectedErrorNotActuallyLater) {
 // Twisted: test_cooperator.CooperatorTests.testCooperation
 TEST(CooperatorTests, cooperationIsRoundRobin) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Cooperator c(clock, tw::Seconds(1e-8), unbounded());
   std::string seen;
   std::vector<std::string> groups{"abc", "123", "def", "456"};
@@ -167,7 +167,7 @@ TEST(CooperatorTests, cooperationIsRoundRobin) {
 // Twisted: test_cooperator.CooperatorTests.testResourceExhaustion
 TEST(CooperatorTests, terminationPredicateEndsTick) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   bool stopped = false;
   int factories = 0;
   Cooperator c(clock, tw::Seconds(1e-8), [&] {
@@ -219,7 +219,7 @@ TEST(CooperatorTests, callbackReCoiterate) {
 // Twisted: test_cooperator.CooperatorTests.test_removingLastTaskStopsScheduledCall
 TEST(CooperatorTests, removingLastTaskStopsScheduledCall) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Cooperator c(clock);
   auto task1 = c.cooperate(countTo(2));
   auto task2 = c.cooperate(countTo(2));
@@ -242,7 +242,7 @@ TEST(CooperatorTests, removingLastTaskStopsScheduledCall) {
 
 // Twisted: test_cooperator.CooperatorTests.test_runningWhen*
 TEST(CooperatorTests, running) {
-  TestClock clock;
+  Clock clock;
   Cooperator started(clock);
   EXPECT_TRUE(started.running());
   Cooperator notStarted(clock, tw::Seconds(1e-8), Cooperator::timeSlice(), false);
@@ -256,7 +256,7 @@ TEST(CooperatorTests, running) {
 // A Cooperator created not started runs nothing until start().
 TEST(CooperatorTests, notStartedQueuesTasks) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Cooperator c(clock, tw::Seconds(1e-8), unbounded(), false);
   std::vector<int> out;
   auto d = c.coiterate(countTo(3, &out));
@@ -273,7 +273,7 @@ TEST(CooperatorTests, notStartedQueuesTasks) {
 // other task of its list here).
 TEST(CooperatorTests, stopCompletesEveryTask) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Cooperator c(clock);
   std::vector<Deferred<void>> done;
   for (int i = 0; i < 3; ++i) done.push_back(c.coiterate(countTo(100)));
@@ -284,7 +284,7 @@ TEST(CooperatorTests, stopCompletesEveryTask) {
 // Destroying the Cooperator stops its tasks; a task resumed afterwards completes.
 TEST(CooperatorTests, destroyedCooperatorStopsTasks) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   std::shared_ptr<tw::CooperativeTask> task;
   Deferred<void> done;
   {
@@ -323,7 +323,7 @@ class RunStateTests : public ::testing::Test {
   void pump() { clock_.advance(1s); }
 
   ExpectNoLoggedErrors noErrors_;
-  TestClock clock_;
+  Clock clock_;
   Cooperator cooperator_;
   std::shared_ptr<tw::CooperativeTask> task_;
   std::vector<int> work_;

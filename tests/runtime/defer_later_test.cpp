@@ -13,25 +13,25 @@
 #include <gtest/gtest.h>
 
 #include "result_helpers.hpp"
-#include "test_clock.hpp"
 #include "tw/deferred_errors.hpp"
+#include "tw/fakes/clock.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using tw::deferLater;
 using tw::Deferred;
+using tw::fakes::Clock;
 using tw::test::assertNoResult;
 using tw::test::ExpectNoLoggedErrors;
 using tw::test::failureResultOf;
 using tw::test::GenericError;
 using tw::test::successResultOf;
-using tw::test::TestClock;
 
 // Twisted: test_task.DeferLaterTests.test_callback
 TEST(DeferLaterTests, callback) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   std::vector<std::pair<std::string, std::string>> results;
   auto d = deferLater(clock, 3s, [&] {
     results.emplace_back("foo", "bar");
@@ -48,7 +48,7 @@ TEST(DeferLaterTests, callback) {
 // Twisted: test_task.DeferLaterTests.test_errback
 TEST(DeferLaterTests, errback) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   auto d = deferLater(clock, 1s, []() -> int { throw GenericError("boom"); });
   clock.advance(1s);
   failureResultOf<GenericError>(d);
@@ -57,7 +57,7 @@ TEST(DeferLaterTests, errback) {
 // Twisted: test_task.DeferLaterTests.test_cancel
 TEST(DeferLaterTests, cancel) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   bool called = false;
   auto d = deferLater(clock, 1s, [&] { called = true; });
   d.cancel();
@@ -70,7 +70,7 @@ TEST(DeferLaterTests, cancel) {
 // Twisted: test_task.DeferLaterTests.test_noCallback
 TEST(DeferLaterTests, noCallback) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<void> d = deferLater(clock, 2s);
   assertNoResult(d);
   clock.advance(2s);
@@ -80,7 +80,7 @@ TEST(DeferLaterTests, noCallback) {
 // A function returning a Deferred: deferLater's Deferred waits for it and takes its result.
 TEST(DeferLaterTests, functionReturningDeferredIsWaitedOn) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<int> inner;
   Deferred<int> d = deferLater(clock, 1s, [&] { return inner; });
   clock.advance(1s);
@@ -92,7 +92,7 @@ TEST(DeferLaterTests, functionReturningDeferredIsWaitedOn) {
 // Cancelling while the function's Deferred is pending cancels that Deferred.
 TEST(DeferLaterTests, cancelWhileWaitingCancelsInner) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   bool innerCancelled = false;
   Deferred<int> inner([&](Deferred<int>&) { innerCancelled = true; });
   Deferred<int> d = deferLater(clock, 1s, [&] { return inner; });
@@ -105,7 +105,7 @@ TEST(DeferLaterTests, cancelWhileWaitingCancelsInner) {
 // Cancelling after the result arrived does nothing.
 TEST(DeferLaterTests, cancelAfterResultIsNoOp) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   auto d = deferLater(clock, 1s, [] { return 4; });
   clock.advance(1s);
   d.cancel();
@@ -115,7 +115,7 @@ TEST(DeferLaterTests, cancelAfterResultIsNoOp) {
 // The pending call keeps the Deferred alive when every handle is dropped.
 TEST(DeferLaterTests, pendingCallKeepsDeferredAlive) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   std::optional<int> seen;
   deferLater(clock, 1s, [] { return 9; }).addCallback([&](int v) { seen = v; });
   clock.advance(1s);
@@ -125,7 +125,7 @@ TEST(DeferLaterTests, pendingCallKeepsDeferredAlive) {
 // Equal delays fire in the order deferLater was called.
 TEST(DeferLaterTests, equalDelaysFireInOrder) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   std::vector<int> order;
   for (int i = 0; i < 4; ++i) deferLater(clock, 1s, [&order, i] { order.push_back(i); });
   clock.advance(1s);

@@ -9,10 +9,10 @@
 #include <gtest/gtest.h>
 
 #include "result_helpers.hpp"
-#include "test_clock.hpp"
 #include "tw/deferred.hpp"
 #include "tw/deferred_errors.hpp"
 #include "tw/failure.hpp"
+#include "tw/fakes/clock.hpp"
 #include "tw/outcome.hpp"
 
 namespace {
@@ -21,11 +21,11 @@ using namespace std::chrono_literals;
 using tw::Deferred;
 using tw::Failure;
 using tw::Outcome;
+using tw::fakes::Clock;
 using tw::test::assertNoResult;
 using tw::test::ExpectNoLoggedErrors;
 using tw::test::failureResultOf;
 using tw::test::successResultOf;
-using tw::test::TestClock;
 
 /// Twisted's _overrideFunc: whatever the result, "OVERRIDDEN".
 Outcome<std::string> overrideFunc(Outcome<std::string>, tw::Seconds) {
@@ -35,7 +35,7 @@ Outcome<std::string> overrideFunc(Outcome<std::string>, tw::Seconds) {
 // Twisted: test_defer.DeferredAddTimeoutTests.test_timeoutChainable
 TEST(DeferredTimeoutTests, timeoutChainable) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<void> d;
   auto s = d.addTimeout(5s, clock).addCallback([] { return std::string("done"); });
   d.callback();
@@ -46,7 +46,7 @@ TEST(DeferredTimeoutTests, timeoutChainable) {
 // Twisted: test_defer.DeferredAddTimeoutTests.test_successResultBeforeTimeout
 TEST(DeferredTimeoutTests, successResultBeforeTimeout) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<std::string> d;
   d.addTimeout(10s, clock);
   Deferred<void> inner;
@@ -66,7 +66,7 @@ TEST(DeferredTimeoutTests, successResultBeforeTimeout) {
 // Twisted: test_defer.DeferredAddTimeoutTests.test_successResultBeforeTimeoutCustom
 TEST(DeferredTimeoutTests, successResultBeforeTimeoutCustom) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<std::string> d;
   d.addTimeout(10s, clock, overrideFunc);
   Deferred<void> inner;
@@ -85,7 +85,7 @@ TEST(DeferredTimeoutTests, successResultBeforeTimeoutCustom) {
 // Twisted: test_defer.DeferredAddTimeoutTests.test_failureBeforeTimeout
 TEST(DeferredTimeoutTests, failureBeforeTimeout) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<void> d;
   d.addTimeout(10s, clock);
   Deferred<void> inner;
@@ -105,7 +105,7 @@ TEST(DeferredTimeoutTests, failureBeforeTimeout) {
 // Twisted: test_defer.DeferredAddTimeoutTests.test_failureBeforeTimeoutCustom
 TEST(DeferredTimeoutTests, failureBeforeTimeoutCustom) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<std::string> d;
   d.addTimeout(10s, clock, overrideFunc);
   Deferred<std::string> inner;
@@ -125,7 +125,7 @@ TEST(DeferredTimeoutTests, failureBeforeTimeoutCustom) {
 // Twisted: test_defer.DeferredAddTimeoutTests.test_timedOut
 TEST(DeferredTimeoutTests, timedOut) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<void> d;
   d.addTimeout(10s, clock);
   assertNoResult(d);
@@ -139,7 +139,7 @@ TEST(DeferredTimeoutTests, timedOut) {
 // Twisted: test_defer.DeferredAddTimeoutTests.test_timedOutCustom
 TEST(DeferredTimeoutTests, timedOutCustom) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<std::string> d;
   d.addTimeout(10s, clock, overrideFunc);
   assertNoResult(d);
@@ -150,7 +150,7 @@ TEST(DeferredTimeoutTests, timedOutCustom) {
 // The custom handler receives the result (the CancelledError) and the timeout.
 TEST(DeferredTimeoutTests, customHandlerSeesResultAndTimeout) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<int> d;
   std::optional<double> seenTimeout;
   bool sawCancelled = false;
@@ -168,7 +168,7 @@ TEST(DeferredTimeoutTests, customHandlerSeesResultAndTimeout) {
 // A custom handler that throws makes the exception the result.
 TEST(DeferredTimeoutTests, customHandlerThrows) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<int> d;
   d.addTimeout(1s, clock,
                [](Outcome<int>, tw::Seconds) -> Outcome<int> { throw std::logic_error("thrown"); });
@@ -179,7 +179,7 @@ TEST(DeferredTimeoutTests, customHandlerThrows) {
 // A custom handler may turn the canceller's value into another value.
 TEST(DeferredTimeoutTests, customHandlerTransformsValue) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<int> d([](Deferred<int>& self) { self.callback(20); });
   d.addTimeout(1s, clock,
                [](Outcome<int> r, tw::Seconds) -> Outcome<int> { return r.value() + 1; });
@@ -190,7 +190,7 @@ TEST(DeferredTimeoutTests, customHandlerTransformsValue) {
 // Twisted: test_defer.DeferredAddTimeoutTests.test_timedOutProvidedCancelSuccess
 TEST(DeferredTimeoutTests, timedOutProvidedCancelSuccess) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<std::string> d([](Deferred<std::string>& c) { c.callback("I was cancelled!"); });
   d.addTimeout(10s, clock);
   assertNoResult(d);
@@ -201,7 +201,7 @@ TEST(DeferredTimeoutTests, timedOutProvidedCancelSuccess) {
 // Twisted: test_defer.DeferredAddTimeoutTests.test_timedOutProvidedCancelFailure
 TEST(DeferredTimeoutTests, timedOutProvidedCancelFailure) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<void> d([](Deferred<void>& c) { c.errback(std::invalid_argument("what!")); });
   d.addTimeout(10s, clock);
   assertNoResult(d);
@@ -213,7 +213,7 @@ TEST(DeferredTimeoutTests, timedOutProvidedCancelFailure) {
 // Twisted: test_defer.DeferredAddTimeoutTests.test_cancelBeforeTimeout
 TEST(DeferredTimeoutTests, cancelBeforeTimeout) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<void> d;
   d.addTimeout(10s, clock);
   Deferred<void> inner;
@@ -236,7 +236,7 @@ TEST(DeferredTimeoutTests, cancelBeforeTimeout) {
 // Twisted: test_defer.DeferredAddTimeoutTests.test_cancelBeforeTimeoutCustom
 TEST(DeferredTimeoutTests, cancelBeforeTimeoutCustom) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<std::string> d;
   d.addTimeout(10s, clock, overrideFunc);
   Deferred<std::string> inner;
@@ -256,7 +256,7 @@ TEST(DeferredTimeoutTests, cancelBeforeTimeoutCustom) {
 // A plain cancel() after addTimeout (not through the timer) keeps CancelledError.
 TEST(DeferredTimeoutTests, manualCancelIsNotTranslated) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<void> d;
   auto t = d.addTimeout(10s, clock);
   d.cancel();
@@ -267,7 +267,7 @@ TEST(DeferredTimeoutTests, manualCancelIsNotTranslated) {
 // Twisted: test_defer.DeferredAddTimeoutTests.test_providedCancelCalledBeforeTimeoutCustom
 TEST(DeferredTimeoutTests, providedCancelCalledBeforeTimeoutCustom) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<std::string> d(
       [](Deferred<std::string>& c) { c.errback(std::invalid_argument("what!")); });
   d.addTimeout(10s, clock, overrideFunc);
@@ -279,7 +279,7 @@ TEST(DeferredTimeoutTests, providedCancelCalledBeforeTimeoutCustom) {
 // Twisted: test_defer.DeferredAddTimeoutTests.test_errbackAddedBeforeTimeout
 TEST(DeferredTimeoutTests, errbackAddedBeforeTimeout) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<void> d;
   std::optional<Failure> seen;
   d.addErrback([&](Failure f) {
@@ -296,7 +296,7 @@ TEST(DeferredTimeoutTests, errbackAddedBeforeTimeout) {
 // Twisted: test_defer.DeferredAddTimeoutTests.test_errbackAddedBeforeTimeoutSuppressesCancellation
 TEST(DeferredTimeoutTests, errbackAddedBeforeTimeoutSuppressesCancellation) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<void> d;
   std::optional<Failure> seen;
   d.addErrback([&](Failure f) {
@@ -313,7 +313,7 @@ TEST(DeferredTimeoutTests, errbackAddedBeforeTimeoutSuppressesCancellation) {
 // Twisted: test_defer.DeferredAddTimeoutTests.test_errbackAddedBeforeTimeoutCustom
 TEST(DeferredTimeoutTests, errbackAddedBeforeTimeoutCustom) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<std::string> d;
   std::optional<Failure> seen;
   d.addErrback([&](Failure f) {
@@ -331,7 +331,7 @@ TEST(DeferredTimeoutTests, errbackAddedBeforeTimeoutCustom) {
 // test_defer.DeferredAddTimeoutTests.test_errbackAddedBeforeTimeoutSuppressesCancellationCustom
 TEST(DeferredTimeoutTests, errbackAddedBeforeTimeoutSuppressesCancellationCustom) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<std::string> d;
   std::optional<Failure> seen;
   d.addErrback([&](Failure f) -> std::string {
@@ -347,7 +347,7 @@ TEST(DeferredTimeoutTests, errbackAddedBeforeTimeoutSuppressesCancellationCustom
 // Twisted: test_defer.DeferredAddTimeoutTests.test_callbackAddedToCancelerBeforeTimeout
 TEST(DeferredTimeoutTests, callbackAddedToCancelerBeforeTimeout) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<std::string> d([](Deferred<std::string>& self) { self.callback("success"); });
   std::optional<std::string> seen;
   d.addCallback([&](std::string v) {
@@ -363,7 +363,7 @@ TEST(DeferredTimeoutTests, callbackAddedToCancelerBeforeTimeout) {
 // Twisted: test_defer.DeferredAddTimeoutTests.test_callbackAddedToCancelerBeforeTimeoutCustom
 TEST(DeferredTimeoutTests, callbackAddedToCancelerBeforeTimeoutCustom) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<std::string> d([](Deferred<std::string>& self) { self.callback("success"); });
   std::optional<std::string> seen;
   d.addCallback([&](std::string v) {
@@ -379,7 +379,7 @@ TEST(DeferredTimeoutTests, callbackAddedToCancelerBeforeTimeoutCustom) {
 // Callbacks added after addTimeout see the translated TimeoutError, not CancelledError.
 TEST(DeferredTimeoutTests, callbacksAddedAfterSeeTimeoutError) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<int> d;
   std::optional<Failure> seen;
   d.addTimeout(1s, clock).addErrback([&](Failure f) -> int {
@@ -394,7 +394,7 @@ TEST(DeferredTimeoutTests, callbacksAddedAfterSeeTimeoutError) {
 // Timeout and result racing at the same time: the one scheduled first wins.
 TEST(DeferredTimeoutTests, resultScheduledBeforeTimeoutAtSameTimeWins) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<int> d;
   clock.callLater(5s, [d]() mutable { d.callback(7); });
   d.addTimeout(5s, clock);
@@ -407,7 +407,7 @@ TEST(DeferredTimeoutTests, resultScheduledBeforeTimeoutAtSameTimeWins) {
 // of the producer is swallowed (the cancelled Deferred had no canceller).
 TEST(DeferredTimeoutTests, timeoutScheduledBeforeResultAtSameTimeWins) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<int> d;
   d.addTimeout(5s, clock);
   clock.callLater(5s, [d]() mutable { d.callback(7); });
@@ -419,7 +419,7 @@ TEST(DeferredTimeoutTests, timeoutScheduledBeforeResultAtSameTimeWins) {
 // TimeoutError.
 TEST(DeferredTimeoutTests, chainedDeferredIsCancelled) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<int> d;
   bool innerCancelled = false;
   Deferred<int> inner([&](Deferred<int>&) { innerCancelled = true; });
@@ -436,7 +436,7 @@ TEST(DeferredTimeoutTests, chainedDeferredIsCancelled) {
 // The pending timer keeps the Deferred alive after every handle is dropped, and still cancels it.
 TEST(DeferredTimeoutTests, timerKeepsDeferredAlive) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   std::optional<Failure> seen;
   {
     Deferred<int> d;
@@ -453,7 +453,7 @@ TEST(DeferredTimeoutTests, timerKeepsDeferredAlive) {
 // addTimeout on a Deferred that already has a result cancels its timer at once.
 TEST(DeferredTimeoutTests, alreadyFiredCancelsTimerAtOnce) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   auto d = tw::succeed(3).addTimeout(1s, clock);
   EXPECT_TRUE(clock.getDelayedCalls().empty());
   EXPECT_EQ(successResultOf(d), 3);
@@ -462,12 +462,12 @@ TEST(DeferredTimeoutTests, alreadyFiredCancelsTimerAtOnce) {
 // A negative timeout is refused before anything is added to the chain.
 TEST(DeferredTimeoutTests, negativeTimeoutThrows) {
   ExpectNoLoggedErrors noErrors;
-  struct Refusing : TestClock {
+  struct Refusing : Clock {
    protected:
     tw::DelayedCallPtr doCallLater(tw::Seconds delay, std::function<void()> f,
                                    const std::source_location& where) override {
       if (delay.count() < 0) throw std::invalid_argument("negative");
-      return TestClock::doCallLater(delay, std::move(f), where);
+      return Clock::doCallLater(delay, std::move(f), where);
     }
   } clock;
   Deferred<int> d;

@@ -15,25 +15,25 @@
 #include <gtest/gtest.h>
 
 #include "result_helpers.hpp"
-#include "test_clock.hpp"
 #include "tw/deferred_errors.hpp"
+#include "tw/fakes/clock.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using tw::Deferred;
 using tw::LoopingCall;
+using tw::fakes::Clock;
 using tw::test::assertNoResult;
 using tw::test::ExpectNoLoggedErrors;
 using tw::test::failureResultOf;
 using tw::test::GenericError;
 using tw::test::successResultOf;
-using tw::test::TestClock;
 
 // Twisted: test_task.LoopTests.test_callbackTimeSkips
 TEST(LoopingCallTests, callbackTimeSkips) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   std::vector<double> times;
   double callDuration = 2;
   LoopingCall call(clock, [&] {
@@ -62,7 +62,7 @@ TEST(LoopingCallTests, callbackTimeSkips) {
 // Twisted: test_task.LoopTests.test_reactorTimeSkips
 TEST(LoopingCallTests, reactorTimeSkips) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   std::vector<double> times;
   LoopingCall call(clock, [&] { times.push_back(clock.seconds()); });
   auto d = call.start(0.5s);
@@ -79,7 +79,7 @@ TEST(LoopingCallTests, reactorTimeSkips) {
 // Twisted: test_task.LoopTests.test_reactorTimeCountSkips
 TEST(LoopingCallTests, reactorTimeCountSkips) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   std::vector<std::pair<double, std::int64_t>> times;
   auto call = LoopingCall::withCount(
       clock, [&](std::int64_t n) { times.emplace_back(clock.seconds(), n); });
@@ -100,7 +100,7 @@ TEST(LoopingCallTests, reactorTimeCountSkips) {
 // Twisted: test_task.LoopTests.test_countLengthyIntervalCounts
 TEST(LoopingCallTests, countLengthyIntervalCounts) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   std::vector<std::pair<double, std::int64_t>> times;
   auto call = LoopingCall::withCount(
       clock, [&](std::int64_t n) { times.emplace_back(clock.seconds(), n); });
@@ -120,7 +120,7 @@ TEST(LoopingCallTests, countLengthyIntervalCounts) {
 // Twisted: test_task.LoopTests.test_withCountFloatingPointBoundary
 TEST(LoopingCallTests, withCountFloatingPointBoundary) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   std::vector<std::int64_t> accumulator;
   auto call = LoopingCall::withCount(clock, [&](std::int64_t n) { accumulator.push_back(n); });
   const int count = 10;
@@ -142,7 +142,7 @@ TEST(LoopingCallTests, withCountFloatingPointBoundary) {
 // Twisted: test_task.LoopTests.test_withCountIntervalZero
 TEST(LoopingCallTests, withCountIntervalZero) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   std::vector<std::int64_t> accumulator;
   LoopingCall* self = nullptr;  // the function cannot name the LoopingCall it is passed to
   auto loop = LoopingCall::withCount(clock, [&](std::int64_t n) {
@@ -159,7 +159,7 @@ TEST(LoopingCallTests, withCountIntervalZero) {
 // Twisted: test_task.LoopTests.test_withCountIntervalZeroDelay
 TEST(LoopingCallTests, withCountIntervalZeroDelay) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<void> deferred;
   std::vector<std::int64_t> accumulator;
   LoopingCall* self = nullptr;
@@ -184,7 +184,7 @@ TEST(LoopingCallTests, withCountIntervalZeroDelay) {
 // Twisted: test_task.LoopTests.test_withCountIntervalZeroDelayThenNonZeroInterval
 TEST(LoopingCallTests, withCountIntervalZeroDelayThenNonZeroInterval) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<void> deferred;
   std::vector<std::int64_t> accumulator;
   auto loop = LoopingCall::withCount(clock, [&](std::int64_t n) -> Deferred<void> {
@@ -209,7 +209,7 @@ TEST(LoopingCallTests, withCountIntervalZeroDelayThenNonZeroInterval) {
 // Twisted: test_task.LoopTests.testBasicFunction
 TEST(LoopingCallTests, basicFunction) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   int calls = 0;
   LoopingCall lc(clock, [&] { ++calls; });
   std::optional<LoopingCall*> result;
@@ -228,7 +228,7 @@ TEST(LoopingCallTests, basicFunction) {
 // Twisted: test_task.LoopTests.testDelayedStart
 TEST(LoopingCallTests, delayedStart) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   int calls = 0;
   LoopingCall lc(clock, [&] { ++calls; });
   std::optional<LoopingCall*> result;
@@ -243,7 +243,7 @@ TEST(LoopingCallTests, delayedStart) {
 // Twisted: test_task.LoopTests.testBadDelay
 TEST(LoopingCallTests, badDelay) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   LoopingCall lc(clock, [] {});
   EXPECT_THROW(lc.start(-1s), std::invalid_argument);
   EXPECT_THROW(lc.start(tw::Seconds(INFINITY)), std::invalid_argument);
@@ -254,7 +254,7 @@ TEST(LoopingCallTests, badDelay) {
 // Twisted: test_task.LoopTests.testStopAtOnce
 TEST(LoopingCallTests, stopAtOnce) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   int ran = 0;
   LoopingCall lc(clock, [&] { ++ran; });
   auto d = lc.start(0s, false);
@@ -267,7 +267,7 @@ TEST(LoopingCallTests, stopAtOnce) {
 // Twisted: test_task.LoopTests.testStoppingBeforeDelayedStart
 TEST(LoopingCallTests, stoppingBeforeDelayedStart) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   int ran = 0;
   LoopingCall lc(clock, [&] { ++ran; });
   auto d = lc.start(10s, false);
@@ -280,7 +280,7 @@ TEST(LoopingCallTests, stoppingBeforeDelayedStart) {
 // Twisted: test_task.LoopTests.test_reset
 TEST(LoopingCallTests, reset) {
   ExpectNoLoggedErrors noErrors;
-  TestClock c;
+  Clock c;
   int ran = 0;
   LoopingCall lc(c, [&] { ++ran; });
   auto d = lc.start(2s, false);
@@ -297,7 +297,7 @@ TEST(LoopingCallTests, reset) {
 // Misuse throws: start while running, stop and reset while not running.
 TEST(LoopingCallTests, misuseThrows) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   LoopingCall lc(clock, [] {});
   EXPECT_THROW(lc.stop(), std::logic_error);
   EXPECT_THROW(lc.reset(), std::logic_error);
@@ -311,7 +311,7 @@ TEST(LoopingCallTests, misuseThrows) {
 // A stopped LoopingCall can be started again with a new Deferred.
 TEST(LoopingCallTests, restartAfterStop) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   int ran = 0;
   LoopingCall lc(clock, [&] { ++ran; });
   auto d1 = lc.start(1s);
@@ -328,7 +328,7 @@ TEST(LoopingCallTests, restartAfterStop) {
 // Twisted: test_task.ReactorLoopTests.testFailure
 TEST(LoopingCallTests, failure) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   LoopingCall lc(clock, [] { throw GenericError("bar"); });
   auto d = lc.start(0.1s);
   EXPECT_EQ(failureResultOf<GenericError>(d).getErrorMessage(), "bar");
@@ -339,7 +339,7 @@ TEST(LoopingCallTests, failure) {
 // The function failing on a later iteration errbacks start()'s Deferred then.
 TEST(LoopingCallTests, failureLater) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   int ran = 0;
   LoopingCall lc(clock, [&] {
     if (++ran == 3) throw GenericError("third");
@@ -356,7 +356,7 @@ TEST(LoopingCallTests, failureLater) {
 // Twisted: test_task.ReactorLoopTests.testFailAndStop
 TEST(LoopingCallTests, failAndStop) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   LoopingCall* self = nullptr;
   LoopingCall lc(clock, [&] {
     self->stop();
@@ -370,7 +370,7 @@ TEST(LoopingCallTests, failAndStop) {
 // Twisted: test_task.ReactorLoopTests.testEveryIteration
 TEST(LoopingCallTests, everyIteration) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   int ran = 0;
   LoopingCall* self = nullptr;
   LoopingCall lc(clock, [&] {
@@ -386,7 +386,7 @@ TEST(LoopingCallTests, everyIteration) {
 // Twisted: test_task.ReactorLoopTests.testStopAtOnceLater
 TEST(LoopingCallTests, stopAtOnceLater) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   bool ran = false;
   LoopingCall lc(clock, [&] { ran = true; });
   auto d = lc.start(1s, false);
@@ -400,7 +400,7 @@ TEST(LoopingCallTests, stopAtOnceLater) {
 // Twisted: test_task.ReactorLoopTests.testWaitDeferred
 TEST(LoopingCallTests, waitDeferred) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   LoopingCall* self = nullptr;
   int calls = 0;
   LoopingCall lc(clock, [&] {
@@ -421,7 +421,7 @@ TEST(LoopingCallTests, waitDeferred) {
 // Twisted: test_task.ReactorLoopTests.testFailurePropagation
 TEST(LoopingCallTests, failurePropagation) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   LoopingCall lc(clock, [&] {
     Deferred<void> d;
     clock.callLater(0.3s, [d]() mutable { d.errback(GenericError("later")); });
@@ -438,7 +438,7 @@ TEST(LoopingCallTests, failurePropagation) {
 // Twisted: test_task.ReactorLoopTests.test_deferredWithCount
 TEST(LoopingCallTests, deferredWithCount) {
   ExpectNoLoggedErrors noErrors;
-  TestClock testClock;
+  Clock testClock;
   Deferred<void> d;
   std::vector<std::int64_t> counts;
   auto lc = LoopingCall::withCount(testClock, [&](std::int64_t n) -> Deferred<void> {
@@ -460,7 +460,7 @@ TEST(LoopingCallTests, deferredWithCount) {
 // and does not cancel it (twisted#11814).
 TEST(LoopingCallTests, stopWhileWaitingFiresWhenFunctionDeferredFires) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   bool cancelled = false;
   Deferred<void> pending([&](Deferred<void>&) { cancelled = true; });
   LoopingCall lc(clock, [&] { return pending; });
@@ -476,7 +476,7 @@ TEST(LoopingCallTests, stopWhileWaitingFiresWhenFunctionDeferredFires) {
 // reset() while the function's Deferred is pending does nothing.
 TEST(LoopingCallTests, resetWhileWaitingDoesNothing) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<void> pending;
   int calls = 0;
   LoopingCall lc(clock, [&]() -> Deferred<void> {
@@ -496,7 +496,7 @@ TEST(LoopingCallTests, resetWhileWaitingDoesNothing) {
 // A LoopingCall destroyed while running cancels its call and fails start()'s Deferred.
 TEST(LoopingCallTests, destroyedWhileRunning) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   int ran = 0;
   Deferred<LoopingCall*> d;
   {
@@ -512,7 +512,7 @@ TEST(LoopingCallTests, destroyedWhileRunning) {
 // A LoopingCall destroyed while the function's Deferred is pending ignores it when it fires.
 TEST(LoopingCallTests, destroyedWhileWaiting) {
   ExpectNoLoggedErrors noErrors;
-  TestClock clock;
+  Clock clock;
   Deferred<void> pending;
   Deferred<LoopingCall*> d;
   {
@@ -526,7 +526,7 @@ TEST(LoopingCallTests, destroyedWhileWaiting) {
 
 // repr names the interval.
 TEST(LoopingCallTests, reprNamesInterval) {
-  TestClock clock;
+  Clock clock;
   LoopingCall lc(clock, [] {});
   EXPECT_EQ(lc.repr(), "LoopingCall<0>(function)");
   auto d = lc.start(1.5s, false);

@@ -12,17 +12,17 @@
 #include <rapidcheck/gtest.h>
 
 #include "result_helpers.hpp"
-#include "test_clock.hpp"
 #include "tw/defer_later.hpp"
 #include "tw/deferred.hpp"
 #include "tw/deferred_errors.hpp"
+#include "tw/fakes/clock.hpp"
 #include "tw/looping_call.hpp"
 
 namespace {
 
 using tw::Deferred;
 using tw::Failure;
-using tw::test::TestClock;
+using tw::fakes::Clock;
 
 // A Deferred with a timeout gets its result if the result comes strictly first (or at the same
 // time, scheduled before the timer), and TimeoutError otherwise; no call is left pending.
@@ -31,7 +31,7 @@ RC_GTEST_PROP(TimingPropertyTests, addTimeoutRacesResult, ()) {
   const int fireQ = *rc::gen::inRange(0, 12);
   const bool resultScheduledFirst = *rc::gen::arbitrary<bool>();
   const auto steps = *rc::gen::container<std::vector<int>>(rc::gen::inRange(0, 5));
-  TestClock clock;
+  Clock clock;
   Deferred<int> d;
   auto fire = [&] { clock.callLater(tw::Seconds(fireQ * 0.25), [d]() mutable { d.callback(7); }); };
   if (resultScheduledFirst) fire();
@@ -59,7 +59,7 @@ RC_GTEST_PROP(TimingPropertyTests, withCountCountsEveryIntervalOnce, ()) {
   const int intervalQ = *rc::gen::inRange(1, 9);  // quarter-seconds
   const bool now = *rc::gen::arbitrary<bool>();
   const auto steps = *rc::gen::container<std::vector<int>>(rc::gen::inRange(0, 20));
-  TestClock clock;
+  Clock clock;
   std::vector<std::int64_t> counts;
   auto lc = tw::LoopingCall::withCount(clock, [&](std::int64_t n) { counts.push_back(n); });
   auto d = lc.start(tw::Seconds(intervalQ * 0.25), now);
@@ -85,7 +85,7 @@ RC_GTEST_PROP(TimingPropertyTests, withCountCountsEveryIntervalOnce, ()) {
 RC_GTEST_PROP(TimingPropertyTests, deferLaterFiresInOrder, ()) {
   const auto spec = *rc::gen::container<std::vector<std::pair<int, bool>>>(
       rc::gen::pair(rc::gen::inRange(0, 6), rc::gen::arbitrary<bool>()));
-  TestClock clock;
+  Clock clock;
   std::vector<int> ran;
   std::vector<Deferred<int>> ds;
   for (int i = 0; i < static_cast<int>(spec.size()); ++i) {
