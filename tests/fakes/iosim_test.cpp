@@ -5,6 +5,7 @@
 #include "tw/fakes/iosim.hpp"
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -305,6 +306,34 @@ TEST(IOPumpTests, closingFromCallbacksIsSafe) {
   c.pump.flush();
   EXPECT_TRUE(c.serverTransport().connectionLostReported());
   EXPECT_TRUE(c.clientTransport().connectionLostReported());
+}
+
+// A callback that drops the last references to the connection (the pair, its pump and its
+// transports) during a pump: the transport and the protocol stay alive until the callback
+// returns, and everything is freed afterwards (run under ASan, leaks checked).
+TEST(IOPumpTests, droppingTheConnectionInsideACallbackIsSafe) {
+  class Dropper : public tw::Protocol {
+   public:
+    void dataReceived(std::string_view) override {
+      std::function<void()> drop = std::move(onData);
+      drop();
+      transport()->write("still here");  // the transport is kept alive for this call
+      transport()->loseConnection();
+    }
+    std::function<void()> onData;
+  };
+  std::weak_ptr<Dropper> watch;
+  {
+    auto pair = std::make_unique<tw::fakes::ConnectedPair<EchoServer, Dropper>>(
+        tw::fakes::connectedServerAndClient<EchoServer, Dropper>(false));
+    watch = pair->client;
+    tw::fakes::IOPump pump = pair->pump;  // a copy: pump() may outlive the pair
+    pair->client->onData = [&pair] { pair.reset(); };
+    EXPECT_TRUE(pump.pump());  // the greeting reaches the client, which drops the pair
+    EXPECT_FALSE(pair);
+    EXPECT_FALSE(watch.expired());  // the copy of the pump still holds the connection
+  }
+  EXPECT_TRUE(watch.expired());
 }
 
 // A client factory of Client protocols that records its callbacks.

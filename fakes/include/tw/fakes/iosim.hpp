@@ -168,6 +168,10 @@ class FakeTransport : public ITCPTransport {
 };
 
 /// Moves bytes between the two ends of an in-memory connection.  Twisted: iosim.IOPump.
+///
+/// An IOPump is a cheap value (copies share the two transports).  pump() keeps both ends alive
+/// while it runs, so a callback may drop every other reference to the connection; flush() calls
+/// pump() on this object again, so do not destroy the pump that is flushing from a callback.
 class IOPump {
  public:
   /// @param clock  if given, advanced by 0 before each pump so that calls due now run (Twisted

@@ -28,7 +28,8 @@ class IConsumer {
   virtual void registerProducer(IProducer& producer, bool streaming) = 0;
 
   /// Forgets the registered producer.
-  /// @throws std::runtime_error if none is registered (on the fakes; real transports ignore it).
+  /// With none registered, StringTransport throws std::runtime_error (as Twisted's); other
+  /// transports ignore the call.
   virtual void unregisterProducer() = 0;
 
   /// Consumes bytes.
