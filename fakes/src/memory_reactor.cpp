@@ -255,31 +255,40 @@ std::shared_ptr<IListeningPort> MemoryReactor::doListenTCP(
   return listening;
 }
 
+template <class Record>
+std::shared_ptr<IConnector> MemoryReactor::recordAttempt(std::vector<Record> MemoryReactor::*list,
+                                                         Record record, AddressPtr destination) {
+  auto connector = std::make_shared<FakeConnector>(std::move(destination));
+  // The connector's connect() records a new attempt with the same arguments; it holds the
+  // reactor and the connector weakly (no cycle, and no effect once either is gone).
+  std::weak_ptr<MemoryReactor*> reactor = self_;
+  std::weak_ptr<FakeConnector> weakConnector = connector;
+  connector->reconnect_ = [reactor, weakConnector, list, record] {
+    auto self = reactor.lock();
+    auto c = weakConnector.lock();
+    if (!self || !c) return;
+    Record again = record;
+    again.connector = c;
+    ((*self)->*list).push_back(std::move(again));
+    record.factory->startedConnecting(*c);
+  };
+  std::shared_ptr<IClientFactory> factory = record.factory;
+  record.connector = connector;
+  (this->*list).push_back(std::move(record));
+  connectors_.push_back(connector);
+  factory->startedConnecting(*connector);
+  return connector;
+}
+
 std::shared_ptr<IConnector> MemoryReactor::doConnectTCP(std::string_view host, int port,
                                                         std::shared_ptr<IClientFactory> factory,
                                                         Seconds timeout,
                                                         std::optional<BindAddress> bindAddress,
                                                         const std::source_location& where) {
-  auto connector = std::make_shared<FakeConnector>(tcpDestination(host, port));
-  TCPClient record{std::string(host),      port,    factory, timeout,
-                   std::move(bindAddress), nullptr, where};
-  // The connector's reconnect records a new attempt; it holds the connector weakly (no cycle).
-  std::weak_ptr<MemoryReactor*> reactor = self_;
-  std::weak_ptr<FakeConnector> weakConnector = connector;
-  connector->reconnect_ = [reactor, weakConnector, record] {
-    auto self = reactor.lock();
-    auto c = weakConnector.lock();
-    if (!self || !c) return;
-    TCPClient again = record;
-    again.connector = c;
-    (*self)->tcpClients_.push_back(std::move(again));
-    record.factory->startedConnecting(*c);
-  };
-  record.connector = connector;
-  tcpClients_.push_back(std::move(record));
-  connectors_.push_back(connector);
-  factory->startedConnecting(*connector);
-  return connector;
+  return recordAttempt(&MemoryReactor::tcpClients_,
+                       TCPClient{std::string(host), port, std::move(factory), timeout,
+                                 std::move(bindAddress), nullptr, where},
+                       tcpDestination(host, port));
 }
 
 std::shared_ptr<IListeningPort> MemoryReactor::doListenUNIX(
@@ -295,24 +304,11 @@ std::shared_ptr<IConnector> MemoryReactor::doConnectUNIX(std::string address,
                                                          std::shared_ptr<IClientFactory> factory,
                                                          Seconds timeout, bool checkPID,
                                                          const std::source_location& where) {
-  auto connector = std::make_shared<FakeConnector>(std::make_shared<UNIXAddress>(address));
-  UNIXClient record{std::move(address), factory, timeout, checkPID, nullptr, where};
-  std::weak_ptr<MemoryReactor*> reactor = self_;
-  std::weak_ptr<FakeConnector> weakConnector = connector;
-  connector->reconnect_ = [reactor, weakConnector, record] {
-    auto self = reactor.lock();
-    auto c = weakConnector.lock();
-    if (!self || !c) return;
-    UNIXClient again = record;
-    again.connector = c;
-    (*self)->unixClients_.push_back(std::move(again));
-    record.factory->startedConnecting(*c);
-  };
-  record.connector = connector;
-  unixClients_.push_back(std::move(record));
-  connectors_.push_back(connector);
-  factory->startedConnecting(*connector);
-  return connector;
+  AddressPtr destination = std::make_shared<UNIXAddress>(address);
+  return recordAttempt(
+      &MemoryReactor::unixClients_,
+      UNIXClient{std::move(address), std::move(factory), timeout, checkPID, nullptr, where},
+      std::move(destination));
 }
 
 std::shared_ptr<IListeningPort> MemoryReactor::doListenUDP(

@@ -276,6 +276,9 @@ class MemoryReactor : public IReactorCore,
 
  private:
   void runPhase(const std::string& phase, const std::string& eventType);
+  template <class Record>
+  std::shared_ptr<IConnector> recordAttempt(std::vector<Record> MemoryReactor::*list, Record record,
+                                            AddressPtr destination);
 
   std::vector<TCPServer> tcpServers_;
   std::vector<TCPClient> tcpClients_;
