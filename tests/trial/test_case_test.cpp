@@ -1,0 +1,151 @@
+/// @file
+/// Tests of TW_TEST, TW_TEST_F, TestCase and the Runner: virtual time, coroutines, setUp/
+/// tearDown/cleanups, and the messages of a failure, a stall, a timeout and a dirty reactor.
+/// Twisted: twisted/trial/test/test_asyncassertions.py, test_tests.py, test_runner.py (janitor).
+#include "tw/trial/test_case.hpp"
+
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest-spi.h>
+#include <gtest/gtest.h>
+
+#include "tw/defer_later.hpp"
+#include "tw/factory.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// The body's Deferred fires after 5 virtual seconds; the runner moves the clock there.
+TW_TEST(TWTestTests, waitsInVirtualTime) {
+  return tw::deferLater(clock(), 5s, [this] { EXPECT_DOUBLE_EQ(clock().seconds(), 5.0); });
+}
+
+// A coroutine body co_awaits Deferreds; each delayed call runs at its own time.
+TW_TEST(TWTestTests, coroutineBody) {
+  co_await tw::deferLater(clock(), 2s, [] {});
+  EXPECT_DOUBLE_EQ(clock().seconds(), 2.0);
+  int x = co_await tw::deferLater(clock(), 3s, [] { return 7; });
+  EXPECT_EQ(x, 7);
+  EXPECT_DOUBLE_EQ(clock().seconds(), 5.0);
+}
+
+// A fixture: setUp may wait, cleanups run last-added first and are awaited, then tearDown.
+class OrderTests : public tw::trial::TestCase {
+ public:
+  tw::Deferred<void> setUp() override {
+    return tw::deferLater(clock(), 1s, [this] { events.push_back("setUp"); });
+  }
+  tw::Deferred<void> tearDown() override {
+    events.push_back("tearDown");
+    EXPECT_EQ(events,
+              (std::vector<std::string>{"setUp", "body", "cleanup2", "cleanup1", "tearDown"}));
+    return tw::succeed();
+  }
+  std::vector<std::string> events;
+};
+
+TW_TEST_F(OrderTests, cleanupsRunLastFirstBeforeTearDown) {
+  addCleanup([this] { events.push_back("cleanup1"); });
+  addCleanup(
+      [this] { return tw::deferLater(clock(), 1s, [this] { events.push_back("cleanup2"); }); });
+  events.push_back("body");
+  return tw::succeed();
+}
+
+// A per-test timeout longer than the default lets a long wait pass.
+TW_TEST(TWTestTests, perTestTimeout) {
+  setTimeout(3600s);
+  return tw::deferLater(clock(), 1000s, [] {});
+}
+
+// The runner, tested directly: the messages users see.
+class RunnerTests : public ::testing::Test {
+ protected:
+  tw::fakes::MemoryReactorClock reactor;
+};
+
+// A failed Deferred fails the test with the failure's type and message.
+TEST_F(RunnerTests, failureIsReported) {
+  EXPECT_NONFATAL_FAILURE(
+      {
+        tw::fakes::MemoryReactorClock r;
+        tw::trial::Runner(r, 120s).drive(tw::fail<void>(std::runtime_error("broken pipe")),
+                                         "The test's Deferred");
+      },
+      "The test's Deferred failed:");
+  EXPECT_NONFATAL_FAILURE(
+      {
+        tw::fakes::MemoryReactorClock r;
+        tw::trial::Runner(r, 120s).drive(tw::fail<void>(std::runtime_error("broken pipe")), "x");
+      },
+      "broken pipe");
+}
+
+// A Deferred that nothing can fire is reported at once as stalled.
+TEST_F(RunnerTests, stallIsReportedAtOnce) {
+  EXPECT_NONFATAL_FAILURE(
+      {
+        tw::fakes::MemoryReactorClock r;
+        tw::Deferred<void> never;
+        tw::trial::Runner(r, 120s).drive(never, "The test's Deferred");
+      },
+      "stalled: it has not fired and nothing is scheduled that could fire it");
+}
+
+// A Deferred waiting past the timeout is reported as timed out, in virtual time.
+TEST_F(RunnerTests, timeoutIsReported) {
+  EXPECT_NONFATAL_FAILURE(
+      {
+        tw::fakes::MemoryReactorClock r;
+        auto d = tw::deferLater(r, 200s, [] {});
+        tw::trial::Runner runner(r, 120s);
+        runner.drive(d, "The test's Deferred");
+        d.cancel();
+        d.addErrback([](tw::Failure) {});
+      },
+      "timed out after 120 s of virtual time");
+}
+
+// The janitor names every leftover and where it was created, then cleans the reactor.
+TEST_F(RunnerTests, janitorNamesLeftovers) {
+  EXPECT_NONFATAL_FAILURE(
+      {
+        tw::fakes::MemoryReactorClock r;
+        r.callLater(10s, [] {});
+        r.listenTCP(8080, tw::Factory::forProtocol<tw::Protocol>());
+        r.connectTCP("example.org", 80, tw::ClientFactory::forProtocol<tw::Protocol>());
+        tw::trial::Runner runner(r, 120s);
+        EXPECT_FALSE(runner.janitor());
+        EXPECT_TRUE(r.getDelayedCalls().empty());
+      },
+      "pending delayed call: <DelayedCall");
+  EXPECT_NONFATAL_FAILURE(
+      {
+        tw::fakes::MemoryReactorClock r;
+        r.listenTCP(8080, tw::Factory::forProtocol<tw::Protocol>());
+        tw::trial::Runner(r, 120s).janitor();
+      },
+      "TCP port 8080 still listening (listenTCP at");
+  EXPECT_NONFATAL_FAILURE(
+      {
+        tw::fakes::MemoryReactorClock r;
+        r.connectTCP("example.org", 80, tw::ClientFactory::forProtocol<tw::Protocol>());
+        tw::trial::Runner(r, 120s).janitor();
+      },
+      "TCP connection attempt to example.org:80 never completed (connectTCP at");
+}
+
+// A clean reactor passes the janitor.
+TEST_F(RunnerTests, cleanReactorPasses) {
+  auto d = tw::deferLater(reactor, 1s, [] {});
+  tw::trial::Runner runner(reactor, 120s);
+  EXPECT_TRUE(runner.drive(d, "d"));
+  EXPECT_TRUE(runner.janitor());
+}
+
+}  // namespace
