@@ -149,3 +149,42 @@ TEST_F(RunnerTests, cleanReactorPasses) {
 }
 
 }  // namespace
+
+namespace {
+
+// An expected logged error, flushed by type, does not fail the test.
+TW_TEST(LoggedErrorsTests, flushedErrorsDoNotFail) {
+  {
+    auto d = tw::fail<int>(std::runtime_error("expected"));
+  }  // dropped unhandled: "Unhandled error in Deferred" is logged
+  auto flushed = flushLoggedErrors<std::runtime_error>();
+  EXPECT_EQ(flushed.size(), 1u);
+  EXPECT_EQ(flushed.at(0).getErrorMessage(), "expected");
+  EXPECT_TRUE(flushLoggedErrors().empty());
+  return tw::succeed();
+}
+
+// flushLoggedErrors of another type leaves the error in place (the gtest-spi check below runs
+// the same situation in a child fixture and sees the failure).
+class UnflushedFixture : public tw::trial::TestCase {
+ public:
+  void TestBody() override {}
+  void runWithUnhandledError() {
+    twRun([this] {
+      { auto d = tw::fail<int>(std::runtime_error("nobody handled me")); }
+      EXPECT_TRUE(flushLoggedErrors<std::invalid_argument>().empty());
+      return tw::succeed();
+    });
+  }
+};
+
+TEST(LoggedErrorsTests, unflushedErrorFailsTheTestNamingIt) {
+  EXPECT_NONFATAL_FAILURE(
+      {
+        UnflushedFixture f;
+        f.runWithUnhandledError();
+      },
+      "nobody handled me");
+}
+
+}  // namespace

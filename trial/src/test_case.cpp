@@ -91,7 +91,31 @@ bool Runner::janitor() {
   return false;
 }
 
+void TestCase::checkLoggedErrors() {
+  std::vector<LogEvent> errors;
+  {
+    std::lock_guard<std::mutex> lock(loggedMutex_);
+    errors.swap(loggedErrors_);
+  }
+  for (const LogEvent& e : errors) {
+    ADD_FAILURE() << "An error was logged during the test and not flushed "
+                  << "(flushLoggedErrors<E>() takes expected ones):\n"
+                  << e.format();
+  }
+}
+
 void TestCase::twRun(const std::function<Deferred<void>()>& body) {
+  LogPublisher& publisher = globalLogPublisher();
+  LogPublisher::ObserverId observer = publisher.addObserver([this](const LogEvent& e) {
+    if (!e.isError()) return;
+    std::lock_guard<std::mutex> lock(loggedMutex_);
+    loggedErrors_.push_back(e);
+  });
+  struct Unobserve {
+    LogPublisher& publisher;
+    LogPublisher::ObserverId id;
+    ~Unobserve() { publisher.removeObserver(id); }
+  } unobserve{publisher, observer};
   Runner runner(reactor_, timeout_);
   auto guarded = [](const std::function<Deferred<void>()>& f) {
     try {
@@ -114,6 +138,7 @@ void TestCase::twRun(const std::function<Deferred<void>()>& body) {
   }
   Runner(reactor_, timeout_).drive(guarded([this] { return tearDown(); }), "tearDown");
   runner.janitor();
+  checkLoggedErrors();
 }
 
 }  // namespace tw::trial

@@ -26,6 +26,10 @@
 ///  4. The janitor fails the test for anything left on its reactor: pending delayed calls (with
 ///     where callLater was called), listening ports not stopped and connection attempts not
 ///     completed (with where listen*/connect* was called), then cleans the reactor.
+///  5. Every error logged during steps 1-4 (an "Unhandled error in Deferred", a Logger error)
+///     and not taken with flushLoggedErrors() fails the test, each named with its Failure.
+///     Errors logged later (e.g. by a Deferred member of the fixture, destroyed with it) are not
+///     seen: keep such Deferreds in the body or handle them in tearDown.
 ///
 /// The timeout: `setTimeout(s)` in the body or the fixture's constructor (per test or per
 /// suite), or `--tw_timeout=SECONDS` on the command line of a binary linked with
@@ -37,6 +41,7 @@
 #pragma once
 
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,8 +49,10 @@
 #include <gtest/gtest.h>
 
 #include "tw/deferred.hpp"
+#include "tw/failure.hpp"
 #include "tw/fakes/memory_reactor.hpp"
 #include "tw/interfaces/i_reactor_time.hpp"
+#include "tw/logger.hpp"
 
 namespace tw::trial {
 
@@ -104,6 +111,34 @@ class TestCase : public ::testing::Test {
     }
   }
 
+  /// Takes the errors logged so far in this test whose Failure is one of `E...` (every logged
+  /// error when none is given), so they do not fail the test.  Twisted: flushLoggedErrors.
+  template <class... E>
+  std::vector<Failure> flushLoggedErrors() {
+    std::vector<Failure> taken;
+    std::vector<LogEvent> kept;
+    std::lock_guard<std::mutex> lock(loggedMutex_);
+    for (auto& event : loggedErrors_) {
+      bool match = false;
+      if (event.failure) {
+        if constexpr (sizeof...(E) == 0) {
+          match = true;
+        } else {
+          match = event.failure->template check<E...>() != nullptr;
+        }
+      } else {
+        match = sizeof...(E) == 0;
+      }
+      if (match && event.failure) {
+        taken.push_back(*event.failure);
+      } else if (!match) {
+        kept.push_back(std::move(event));
+      }
+    }
+    loggedErrors_ = std::move(kept);
+    return taken;
+  }
+
   /// This test's timeout (defaultTimeout() unless set).
   Seconds timeout() const noexcept { return timeout_; }
   void setTimeout(Seconds timeout) noexcept { timeout_ = timeout; }
@@ -112,8 +147,12 @@ class TestCase : public ::testing::Test {
   void twRun(const std::function<Deferred<void>()>& body);
 
  private:
+  void checkLoggedErrors();
+
   fakes::MemoryReactorClock reactor_;
   std::vector<std::function<Deferred<void>()>> cleanups_;
+  std::mutex loggedMutex_;
+  std::vector<LogEvent> loggedErrors_;
   Seconds timeout_ = defaultTimeout();
 };
 
