@@ -188,3 +188,168 @@ TEST(LoggedErrorsTests, unflushedErrorFailsTheTestNamingIt) {
 }
 
 }  // namespace
+
+namespace {
+
+// Runs one TW_TEST-like case through twRun and returns what it reported (failures, skips).
+class Probe : public tw::trial::TestCase {
+ public:
+  void TestBody() override {}
+  tw::Deferred<void> setUp() override {
+    events.push_back("setUp");
+    if (failSetUp) return tw::fail<void>(std::runtime_error("setUp broke"));
+    return tw::succeed();
+  }
+  tw::Deferred<void> tearDown() override {
+    events.push_back("tearDown");
+    return tw::succeed();
+  }
+  std::vector<::testing::TestPartResult> run(const std::function<tw::Deferred<void>()>& body) {
+    ::testing::TestPartResultArray results;
+    {
+      ::testing::ScopedFakeTestPartResultReporter capture(
+          ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &results);
+      twRun(body);
+    }
+    std::vector<::testing::TestPartResult> out;
+    for (int i = 0; i < results.size(); ++i) out.push_back(results.GetTestPartResult(i));
+    return out;
+  }
+  std::vector<std::string> events;
+  bool failSetUp = false;
+};
+
+std::vector<std::string> messages(const std::vector<::testing::TestPartResult>& results,
+                                  ::testing::TestPartResult::Type type) {
+  std::vector<std::string> out;
+  for (const auto& r : results) {
+    if (r.type() == type) out.push_back(r.message());
+  }
+  return out;
+}
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using Part = ::testing::TestPartResult;
+
+// skip(reason) in the body skips the test with its reason; cleanups and tearDown still run.
+TEST(SkipTests, skipInTheBodySkips) {
+  Probe p;
+  auto results = p.run([&p]() -> tw::Deferred<void> {
+    p.addCleanup([&p] { p.events.push_back("cleanup"); });
+    p.skip("no IPv6 here");
+  });
+  EXPECT_THAT(messages(results, Part::kSkip), ElementsAre("Skipped: no IPv6 here"));
+  EXPECT_TRUE(messages(results, Part::kNonFatalFailure).empty());
+  EXPECT_EQ(p.events, (std::vector<std::string>{"setUp", "cleanup", "tearDown"}));
+}
+
+// A SkipTest failing the test's Deferred later (from a callback) skips it too.
+TEST(SkipTests, skipFromACallbackSkips) {
+  Probe p;
+  auto results = p.run([&p] {
+    return tw::deferLater(p.clock(), 3s, [] { throw tw::trial::SkipTest("found no server"); });
+  });
+  EXPECT_THAT(messages(results, Part::kSkip), ElementsAre("Skipped: found no server"));
+  EXPECT_TRUE(messages(results, Part::kNonFatalFailure).empty());
+}
+
+// setSkip (Twisted's skip attribute) skips before setUp: nothing of the test runs.
+TEST(SkipTests, setSkipSkipsBeforeSetUp) {
+  Probe p;
+  p.setSkip("needs root");
+  bool ran = false;
+  auto results = p.run([&ran] {
+    ran = true;
+    return tw::succeed();
+  });
+  EXPECT_THAT(messages(results, Part::kSkip), ElementsAre("Skipped: needs root"));
+  EXPECT_FALSE(ran);
+  EXPECT_TRUE(p.events.empty());
+}
+
+// A failing setUp fails the test; the body and tearDown do not run, the cleanups do (trial).
+TEST(SkipTests, failedSetUpSkipsBodyAndTearDown) {
+  Probe p;
+  p.failSetUp = true;
+  p.addCleanup([&p] { p.events.push_back("cleanup"); });
+  bool ran = false;
+  auto results = p.run([&ran] {
+    ran = true;
+    return tw::succeed();
+  });
+  EXPECT_THAT(messages(results, Part::kNonFatalFailure), ElementsAre(HasSubstr("setUp failed:")));
+  EXPECT_FALSE(ran);
+  EXPECT_EQ(p.events, (std::vector<std::string>{"setUp", "cleanup"}));
+}
+
+// A todo test whose body fails passes, as an expected failure.
+TEST(TodoTests, expectedFailurePasses) {
+  Probe p;
+  p.setTodo("the parser drops the last line (bug 12)");
+  auto results = p.run([] { return tw::fail<void>(std::runtime_error("last line lost")); });
+  EXPECT_TRUE(results.empty());
+}
+
+// A failed EXPECT in a todo body is an expected failure too, and the body may mark itself.
+TEST(TodoTests, failedExpectationInTheBodyIsExpected) {
+  Probe p;
+  auto results = p.run([&p] {
+    p.setTodo("not done");
+    EXPECT_EQ(1, 2);
+    return tw::succeed();
+  });
+  EXPECT_TRUE(results.empty());
+}
+
+// A todo test that passes fails as an unexpected success.
+TEST(TodoTests, unexpectedSuccessFails) {
+  Probe p;
+  p.setTodo("bug 12");
+  auto results = p.run([] { return tw::succeed(); });
+  EXPECT_THAT(messages(results, Part::kNonFatalFailure),
+              ElementsAre(HasSubstr("Unexpected success: the test is marked todo (\"bug 12\") "
+                                    "but passed; remove the todo.")));
+}
+
+// With types, only a failure of those types is expected; another one fails the test, with the
+// original failure reported.
+TEST(TodoTests, todoWithTypesExpectsOnlyThoseTypes) {
+  Probe p;
+  p.setTodo<std::logic_error>("bug 13");
+  auto results = p.run([] { return tw::fail<void>(std::logic_error("known")); });
+  EXPECT_TRUE(results.empty());
+
+  Probe q;
+  q.setTodo<std::logic_error>("bug 13");
+  results = q.run([] { return tw::fail<void>(std::runtime_error("something else")); });
+  EXPECT_THAT(messages(results, Part::kNonFatalFailure),
+              ElementsAre(HasSubstr("something else"),
+                          HasSubstr("marked todo (\"bug 13\") for other failures")));
+}
+
+// A stall names the whole chain: the coroutine's co_await and the Deferred nothing fires.
+tw::Deferred<int> waitsForAnAnswer(tw::Deferred<int> answer) {
+  int x = co_await answer;
+  co_return x;
+}
+
+TEST(StallTests, stallPrintsTheChainOfPendingDeferreds) {
+  Probe p;
+  tw::Deferred<int> answer;
+  const int created = __LINE__ - 1;
+  auto results = p.run([&]() -> tw::Deferred<void> {
+    co_await tw::deferLater(p.clock(), 1s, [] {});
+    co_await waitsForAnAnswer(answer);
+  });
+  auto failures = messages(results, Part::kNonFatalFailure);
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_THAT(failures[0], HasSubstr("The test's Deferred stalled"));
+  EXPECT_THAT(failures[0], HasSubstr("1. a coroutine's Deferred, suspended at the co_await at"));
+  EXPECT_THAT(failures[0], HasSubstr("2. a coroutine's Deferred, suspended at the co_await at"));
+  EXPECT_THAT(failures[0],
+              HasSubstr("3. the Deferred created at " + std::string(__FILE__) + ":" +
+                        std::to_string(created) + ", which has no result: nothing has fired it"));
+}
+
+}  // namespace

@@ -5,6 +5,9 @@
 /// Options, besides GoogleTest's and gMock's:
 ///   --tw_timeout=SECONDS   the default timeout of every TW_TEST (120 s otherwise), in virtual
 ///                          seconds (twisted#2675: trial's timeout from the command line).
+///
+/// Every test, plain TEST included, fails for an error logged during it and not flushed
+/// (installLoggedErrorsListener, logged_errors.hpp).
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
@@ -12,6 +15,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tw/trial/logged_errors.hpp"
 #include "tw/trial/test_case.hpp"
 
 int main(int argc, char** argv) {
@@ -33,5 +37,6 @@ int main(int argc, char** argv) {
     argv[kept++] = argv[i];
   }
   argc = kept;
+  tw::trial::installLoggedErrorsListener();
   return RUN_ALL_TESTS();
 }

@@ -35,8 +35,7 @@ void PropCase::check() {
     problems << "\n  pending delayed call: " << call->repr();
     if (call->active()) call->cancel();
   }
-  for (const LogEvent& e : log_.errors()) problems << "\n  logged error: " << e.format();
-  log_.clear();
+  for (const LogEvent& e : logged_.take()) problems << "\n  logged error: " << e.format();
   std::string text = problems.str();
   if (!text.empty()) RC_FAIL("the case left its reactor unclean:" + text);
 }

@@ -4,7 +4,10 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
+
+#include <gtest/gtest-spi.h>
 
 #include "tw/trial/assertions.hpp"
 
@@ -19,6 +22,15 @@ std::string seconds(double s) {
   return out.str();
 }
 
+std::string indent(const std::string& text, const std::string& prefix) {
+  std::string out = prefix;
+  for (char c : text) {
+    out += c;
+    if (c == '\n') out += prefix;
+  }
+  return out;
+}
+
 std::string where(const std::source_location& w) {
   return std::string(w.file_name()) + ":" + std::to_string(w.line());
 }
@@ -27,33 +39,40 @@ std::string where(const std::source_location& w) {
 Seconds defaultTimeout() noexcept { return Seconds(defaultTimeoutSeconds.load()); }
 void setDefaultTimeout(Seconds timeout) noexcept { defaultTimeoutSeconds = timeout.count(); }
 
-bool Runner::drive(Deferred<void> d, const std::string& what) {
+Runner::Result Runner::run(Deferred<void> d, const std::string& what) {
   while (!d.hasResult()) {
     std::vector<DelayedCallPtr> pending = reactor_.getDelayedCalls();
     if (pending.empty()) {
       ADD_FAILURE() << what << " stalled: it has not fired and nothing is scheduled that could "
-                    << "fire it (no delayed call is left on the test's clock).\n  Waiting on: "
-                    << d.repr();
-      return false;
+                    << "fire it (no delayed call is left on the test's clock).\n"
+                    << "  It waits on:\n"
+                    << indent(d.waitChain(), "    ");
+      return Result::failed;
     }
     double next = pending[0]->getTime();
     for (const auto& c : pending) next = std::min(next, c->getTime());
     if (next - start_ > timeout_.count()) {
       ADD_FAILURE() << what << " timed out after " << seconds(timeout_.count())
-                    << " of virtual time.\n  Waiting on: " << d.repr()
-                    << "\n  Next delayed call at " << seconds(next - start_) << ": "
-                    << pending[0]->repr();
+                    << " of virtual time.\n  It waits on:\n"
+                    << indent(d.waitChain(), "    ") << "\n  The next delayed call is at "
+                    << seconds(next - start_) << ": " << pending[0]->repr();
       reactor_.advance(Seconds(std::max(0.0, start_ + timeout_.count() - reactor_.seconds())));
-      return false;
+      return Result::failed;
     }
     reactor_.step();
   }
   if (const Failure* f = d.failureResult()) {
+    if (f->check<SkipTest>() != nullptr) {
+      GTEST_MESSAGE_(("Skipped: " + f->getErrorMessage()).c_str(),
+                     ::testing::TestPartResult::kSkip);
+      detail::take(d);
+      return Result::skipped;
+    }
     ADD_FAILURE() << what << " failed:\n" << detail::describeFailure(*f);
     detail::take(d);
-    return false;
+    return Result::failed;
   }
-  return true;
+  return Result::succeeded;
 }
 
 bool Runner::janitor() {
@@ -91,31 +110,58 @@ bool Runner::janitor() {
   return false;
 }
 
-void TestCase::checkLoggedErrors() {
-  std::vector<LogEvent> errors;
+void TestCase::runBody(const std::function<Deferred<void>()>& body) {
+  double start = reactor_.seconds();
+  auto guardedBody = [&body]() -> Deferred<void> {
+    try {
+      return body();
+    } catch (...) {
+      return fail<void>(Failure::fromCurrentException());
+    }
+  };
+  // Catch what the body reports, then judge it: the body may mark itself todo.
+  ::testing::TestPartResultArray reported;
+  std::optional<Failure> failure;
+  Runner::Result result;
   {
-    std::lock_guard<std::mutex> lock(loggedMutex_);
-    errors.swap(loggedErrors_);
+    ::testing::ScopedFakeTestPartResultReporter capture(
+        ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &reported);
+    Deferred<void> d = guardedBody().addErrback([&failure](Failure f) {
+      failure = f;
+      return f;
+    });
+    // The body may have changed the timeout (setTimeout): read it after the body ran.
+    result = Runner(reactor_, timeout_, start).run(std::move(d), "The test's Deferred");
   }
-  for (const LogEvent& e : errors) {
-    ADD_FAILURE() << "An error was logged during the test and not flushed "
-                  << "(flushLoggedErrors<E>() takes expected ones):\n"
-                  << e.format();
+  bool failed = false;
+  for (int i = 0; i < reported.size(); ++i)
+    failed = failed || reported.GetTestPartResult(i).failed();
+  bool expected =
+      failed && todo_ && (!todo_->expected || (failure.has_value() && todo_->expected(*failure)));
+  if (!todo_ || result == Runner::Result::skipped || (failed && !expected)) {
+    for (int i = 0; i < reported.size(); ++i) {
+      const ::testing::TestPartResult& r = reported.GetTestPartResult(i);
+      GTEST_MESSAGE_AT_(r.file_name() != nullptr ? r.file_name() : "unknown", r.line_number(),
+                        r.message(), r.type());
+    }
+    if (failed && todo_) {
+      ADD_FAILURE() << "The test is marked todo (\"" << todo_->reason
+                    << "\") for other failures: this one was not expected.";
+    }
+    return;
   }
+  if (expected) {
+    RecordProperty("todo", todo_->reason);
+    std::printf("[     TODO ] expected failure (%s): %s\n", todo_->reason.c_str(),
+                reported.GetTestPartResult(0).summary());
+    return;
+  }
+  ADD_FAILURE() << "Unexpected success: the test is marked todo (\"" << todo_->reason
+                << "\") but passed; remove the todo.";
 }
 
 void TestCase::twRun(const std::function<Deferred<void>()>& body) {
-  LogPublisher& publisher = globalLogPublisher();
-  LogPublisher::ObserverId observer = publisher.addObserver([this](const LogEvent& e) {
-    if (!e.isError()) return;
-    std::lock_guard<std::mutex> lock(loggedMutex_);
-    loggedErrors_.push_back(e);
-  });
-  struct Unobserve {
-    LogPublisher& publisher;
-    LogPublisher::ObserverId id;
-    ~Unobserve() { publisher.removeObserver(id); }
-  } unobserve{publisher, observer};
+  LoggedErrorsScope logged;
   Runner runner(reactor_, timeout_);
   auto guarded = [](const std::function<Deferred<void>()>& f) {
     try {
@@ -124,21 +170,24 @@ void TestCase::twRun(const std::function<Deferred<void>()>& body) {
       return fail<void>(Failure::fromCurrentException());
     }
   };
-  if (runner.drive(guarded([this] { return setUp(); }), "setUp")) {
-    double start = reactor_.seconds();
-    Deferred<void> d = guarded(body);
-    // The body may have changed the timeout (setTimeout): read it after the body ran.
-    Runner(reactor_, timeout_, start).drive(std::move(d), "The test's Deferred");
+  if (skipReason_) {
+    GTEST_MESSAGE_(("Skipped: " + *skipReason_).c_str(), ::testing::TestPartResult::kSkip);
+    return;
   }
+  bool setUpDone = runner.drive(guarded([this] { return setUp(); }), "setUp");
+  if (setUpDone) runBody(body);
   int index = static_cast<int>(cleanups_.size());
   while (!cleanups_.empty()) {
     auto cleanup = std::move(cleanups_.back());
     cleanups_.pop_back();
     Runner(reactor_, timeout_).drive(guarded(cleanup), "cleanup " + std::to_string(index--));
   }
-  Runner(reactor_, timeout_).drive(guarded([this] { return tearDown(); }), "tearDown");
+  if (setUpDone) {
+    Runner(reactor_, timeout_).drive(guarded([this] { return tearDown(); }), "tearDown");
+  }
   runner.janitor();
-  checkLoggedErrors();
+  std::vector<LogEvent> left = logged.take();
+  if (!left.empty()) ADD_FAILURE() << describeUnflushed(left);
 }
 
 }  // namespace tw::trial

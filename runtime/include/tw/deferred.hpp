@@ -604,6 +604,12 @@ class Deferred {
   [[nodiscard]] std::source_location created() const noexcept { return core_->created_; }
   /// `<Deferred at 0x...>`, with `current result: ...` or `waiting on Deferred at 0x...`.
   [[nodiscard]] std::string repr() const { return core_->repr(); }
+  /// What this Deferred waits on, link by link, one numbered line each: a coroutine's Deferred
+  /// names the `co_await` it is suspended at, a Deferred waiting on one that a callback returned
+  /// leads to that one, and the chain ends at a Deferred with no result (where it was created,
+  /// and how many callbacks wait on it), a paused one, or one with a result.  trial prints it
+  /// for a stalled or timed-out test.  Twisted: none (its repr names one link).
+  [[nodiscard]] std::string waitChain() const { return detail::describeWaitChain(core_); }
 
   /// True when both handles are on the same chain.
   template <class U>

@@ -285,6 +285,10 @@ class StepQueue {
   Step pop() noexcept;
   [[nodiscard]] bool empty() const noexcept { return head_ == size_; }
   [[nodiscard]] std::uint32_t size() const noexcept { return size_ - head_; }
+  /// The front step.  Precondition: !empty().
+  [[nodiscard]] const Step& front() const noexcept {
+    return (heap_ != nullptr ? heap_ : std::launder(reinterpret_cast<const Step*>(inline_)))[head_];
+  }
   /// Destroys every pending step (front first).
   void clear() noexcept;
 
@@ -442,5 +446,8 @@ struct Continuation {
   }
   static void run(Continuation&, Core&) {}  // never invoked: the loop handles continuations
 };
+
+/// Deferred::waitChain (deferred_wait_chain.cpp).
+std::string describeWaitChain(const Core* core);
 
 }  // namespace tw::detail

@@ -22,6 +22,7 @@
 
 #include <coroutine>
 #include <exception>
+#include <source_location>
 #include <type_traits>
 #include <utility>
 
@@ -31,7 +32,12 @@ namespace tw::detail {
 class PromiseState {
  public:
   Core* awaiting_ = nullptr;  ///< the Deferred the coroutine is suspended on (not owned)
+  /// Where the coroutine last awaited a Deferred (its `co_await`), for Deferred::waitChain().
+  std::source_location awaitingAt_;
 };
+
+/// The promise of the coroutine whose Deferred `core` is, or null (read from its canceller).
+PromiseState* coroutineOf(Core& core) noexcept;
 
 /// Logs that a coroutine finished after its Deferred had been fired through another handle.
 void reportLateFinish(Core* core) noexcept;
@@ -55,6 +61,35 @@ struct CoroutineCanceller {
     }
   }
 };
+
+template <class U>
+class DeferredAwaiter;
+
+/// Another awaitable's awaiter (or a reference to the awaitable when it is its own awaiter),
+/// behind the promise's await_transform.  A prvalue, so nothing is copied or moved.
+template <class Aw>
+struct ForwardingAwaiter {
+  Aw awaiter;
+  decltype(auto) await_ready() { return awaiter.await_ready(); }
+  template <class H>
+  decltype(auto) await_suspend(H handle) {
+    return awaiter.await_suspend(handle);
+  }
+  decltype(auto) await_resume() { return awaiter.await_resume(); }
+};
+
+template <class A>
+auto forwardAwaitable(A&& a) {
+  if constexpr (requires { std::forward<A>(a).operator co_await(); }) {
+    return ForwardingAwaiter<decltype(std::forward<A>(a).operator co_await())>{
+        std::forward<A>(a).operator co_await()};
+  } else if constexpr (requires { operator co_await(std::forward<A>(a)); }) {
+    return ForwardingAwaiter<decltype(operator co_await(std::forward<A>(a)))>{operator co_await(
+        std::forward<A>(a))};
+  } else {
+    return ForwardingAwaiter<A&>{a};
+  }
+}
 
 /// The step that resumes a coroutine suspended on a Deferred.
 template <class Awaiter>
@@ -150,6 +185,25 @@ class PromiseBase : public PromiseState {
   }
 
   Deferred<T> get_return_object() noexcept { return deferred_; }
+
+  // `co_await d` on a Deferred records where (GCC and Clang evaluate the default argument at the
+  // co_await), then awaits it as operator co_await does; other awaitables pass through.
+  template <class U>
+  DeferredAwaiter<U> await_transform(
+      Deferred<U>&& d, std::source_location at = std::source_location::current()) noexcept {
+    this->awaitingAt_ = at;
+    return operator co_await(std::move(d));
+  }
+  template <class U>
+  DeferredAwaiter<U> await_transform(
+      const Deferred<U>& d, std::source_location at = std::source_location::current()) noexcept {
+    this->awaitingAt_ = at;
+    return operator co_await(d);
+  }
+  template <class A>
+  requires(!IsDeferred<std::remove_cvref_t<A>>::value) auto await_transform(A&& a) {
+    return forwardAwaitable(std::forward<A>(a));
+  }
   std::suspend_never initial_suspend() noexcept { return {}; }
   std::suspend_never final_suspend() noexcept { return {}; }
   void unhandled_exception() noexcept {

@@ -14,7 +14,7 @@
 /// Each case (and each shrinking step) runs on a new `tw::fakes::MemoryReactorClock`.  After the
 /// body, the case fails (and RapidCheck shrinks it) if a delayed call is still pending on that
 /// clock — each named with where callLater was called — or if an error was logged during the
-/// case ("Unhandled error in Deferred", a Logger error).
+/// case ("Unhandled error in Deferred", a Logger error) and not taken with flushLoggedErrors().
 ///
 /// Reproducing a failure: RapidCheck prints the seed it used ("Using configuration: seed=...")
 /// and, on failure, the shrunk arguments and a line `RC_PARAMS="reproduce=..."`; run the binary
@@ -33,6 +33,7 @@
 
 #include "tw/fakes/memory_reactor.hpp"
 #include "tw/logger.hpp"
+#include "tw/trial/logged_errors.hpp"
 
 namespace tw::trial {
 
@@ -56,7 +57,7 @@ class PropCase {
  private:
   fakes::MemoryReactorClock reactor_;
   fakes::MemoryReactorClock* previous_;
-  LogCapture log_;
+  LoggedErrorsScope logged_;
 };
 
 template <class... Args>

@@ -12,17 +12,22 @@
 /// @endcode
 ///
 /// How a TW_TEST runs (virtual time: nothing waits for real):
-///  1. setUp() runs; if it returns an unfired Deferred, the clock is driven until it fires.
+///  0. A test marked with setSkip(reason) is reported as skipped; nothing else runs.
+///  1. setUp() runs; if it returns an unfired Deferred, the clock is driven until it fires.  If
+///     it fails (or skips), the body and tearDown() do not run; the cleanups do.
 ///  2. The body runs and returns a Deferred<void>.  While it has no result, the runner moves the
 ///     clock to the next delayed call and runs it (Clock::step: each call sees its own time).
 ///     - If no delayed call is left and the Deferred has not fired, the test fails at once as
-///       stalled, naming the Deferred (Twisted would wait out its 120 s timeout).
+///       stalled, printing the chain of Deferreds it waits on (Deferred::waitChain: each
+///       coroutine's co_await, each Deferred a callback returned, down to the one nothing has
+///       fired and where it was created).  Twisted would wait out its 120 s timeout.
 ///     - If the next call is further than timeout() (120 s by default, as trial) from the start,
 ///       the test fails as timed out.
 ///     - A failure of the Deferred fails the test with the Failure's type, message and the place
-///       it entered the chain.
+///       it entered the chain; a SkipTest failure (skip(reason)) skips it.
+///     - With setTodo(reason), a failure is expected and a success fails the test.
 ///  3. The cleanups run, last added first (each may return a Deferred, driven the same way), then
-///     tearDown().
+///     tearDown() (if setUp succeeded).
 ///  4. The janitor fails the test for anything left on its reactor: pending delayed calls (with
 ///     where callLater was called), listening ports not stopped and connection attempts not
 ///     completed (with where listen*/connect* was called), then cleans the reactor.
@@ -37,12 +42,13 @@
 ///
 /// Differs from Twisted: the body returns Deferred<void> (a coroutine body may co_await any
 /// Deferred); a stall fails at once; the janitor names where each leftover was created
-/// (twisted#5792).
+/// (twisted#5792); an unexpected success of a todo test fails it (trial only reports it, as
+/// Python's unittest did before 3.4).
 #pragma once
 
 #include <functional>
-#include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -53,12 +59,20 @@
 #include "tw/fakes/memory_reactor.hpp"
 #include "tw/interfaces/i_reactor_time.hpp"
 #include "tw/logger.hpp"
+#include "tw/trial/logged_errors.hpp"
 
 namespace tw::trial {
 
 /// The default timeout of every TW_TEST (120 s unless changed, e.g. by --tw_timeout).
 Seconds defaultTimeout() noexcept;
 void setDefaultTimeout(Seconds timeout) noexcept;
+
+/// Thrown (or carried by a failed Deferred) to skip the running test: the runner reports it as
+/// skipped with its reason.  TestCase::skip throws it.  Twisted: twisted.trial.unittest.SkipTest.
+class SkipTest : public std::runtime_error {
+ public:
+  explicit SkipTest(const std::string& reason) : std::runtime_error(reason) {}
+};
 
 /// Drives a MemoryReactorClock for the runner, and reports what goes wrong as GoogleTest failures.
 /// Public so that a test of the runner itself can use it.
@@ -69,10 +83,17 @@ class Runner {
          std::optional<double> start = std::nullopt) noexcept
       : reactor_(reactor), timeout_(timeout), start_(start.value_or(reactor.seconds())) {}
 
-  /// Moves the clock until `d` has a result (true), or reports a stall or a timeout (false).
-  /// A failure result is reported (and handled).  `what` names `d` in messages ("the test's
-  /// Deferred", "setUp", "cleanup 2", ...).
-  bool drive(Deferred<void> d, const std::string& what);
+  /// How drive() ended.
+  enum class Result { succeeded, failed, skipped };
+
+  /// Moves the clock until `d` has a result, or reports a stall or a timeout (failed).  A
+  /// failure result is reported (and handled), except a SkipTest, which skips the test.  `what`
+  /// names `d` in messages ("The test's Deferred", "setUp", "cleanup 2", ...).
+  Result run(Deferred<void> d, const std::string& what);
+  /// run() == Result::succeeded.
+  bool drive(Deferred<void> d, const std::string& what) {
+    return run(std::move(d), what) == Result::succeeded;
+  }
 
   /// Reports every leftover on the reactor (see test_case.hpp) and cleans it; true if clean.
   bool janitor();
@@ -113,30 +134,30 @@ class TestCase : public ::testing::Test {
 
   /// Takes the errors logged so far in this test whose Failure is one of `E...` (every logged
   /// error when none is given), so they do not fail the test.  Twisted: flushLoggedErrors.
+  /// The same as the free tw::trial::flushLoggedErrors (logged_errors.hpp).
   template <class... E>
   std::vector<Failure> flushLoggedErrors() {
-    std::vector<Failure> taken;
-    std::vector<LogEvent> kept;
-    std::lock_guard<std::mutex> lock(loggedMutex_);
-    for (auto& event : loggedErrors_) {
-      bool match = false;
-      if (event.failure) {
-        if constexpr (sizeof...(E) == 0) {
-          match = true;
-        } else {
-          match = event.failure->template check<E...>() != nullptr;
-        }
-      } else {
-        match = sizeof...(E) == 0;
-      }
-      if (match && event.failure) {
-        taken.push_back(*event.failure);
-      } else if (!match) {
-        kept.push_back(std::move(event));
-      }
+    return ::tw::trial::flushLoggedErrors<E...>();
+  }
+
+  /// Skips the test now: throws SkipTest, which the runner reports as a skip with `reason`
+  /// (in setUp, the body or a callback of the test's Deferred).  Twisted: raise SkipTest.
+  [[noreturn]] void skip(const std::string& reason) { throw SkipTest(reason); }
+  /// Skips the test before setUp runs; call it in the fixture's constructor to skip every test
+  /// of the fixture.  Twisted: the `skip` attribute.
+  void setSkip(std::string reason) { skipReason_ = std::move(reason); }
+
+  /// Marks the test as expected to fail (in the constructor or the body, before it fails): a
+  /// failure of the body (its Deferred, or a failed EXPECT) is then reported as an expected
+  /// failure and the test passes; a body that passes fails the test as an unexpected success.
+  /// With `E...`, only a Deferred failing with one of those types is expected.  setUp, the
+  /// cleanups, tearDown and the janitor are not covered.  Twisted: the `todo` attribute.
+  template <class... E>
+  void setTodo(std::string reason) {
+    todo_ = Todo{std::move(reason), nullptr};
+    if constexpr (sizeof...(E) > 0) {
+      todo_->expected = [](const Failure& f) { return f.template check<E...>() != nullptr; };
     }
-    loggedErrors_ = std::move(kept);
-    return taken;
   }
 
   /// This test's timeout (defaultTimeout() unless set).
@@ -147,12 +168,16 @@ class TestCase : public ::testing::Test {
   void twRun(const std::function<Deferred<void>()>& body);
 
  private:
-  void checkLoggedErrors();
+  struct Todo {
+    std::string reason;
+    std::function<bool(const Failure&)> expected;  // null: every failure is expected
+  };
+  void runBody(const std::function<Deferred<void>()>& body);
 
   fakes::MemoryReactorClock reactor_;
   std::vector<std::function<Deferred<void>()>> cleanups_;
-  std::mutex loggedMutex_;
-  std::vector<LogEvent> loggedErrors_;
+  std::optional<std::string> skipReason_;
+  std::optional<Todo> todo_;
   Seconds timeout_ = defaultTimeout();
 };
 
