@@ -17,6 +17,7 @@
 #include "tw/fakes/clock.hpp"
 #include "tw/fakes/memory_reactor.hpp"
 #include "tw/logger.hpp"
+#include "tw/trial/prop.hpp"
 
 namespace {
 
@@ -114,6 +115,18 @@ RC_GTEST_PROP(GeneratorsPropertyTests, callbackChainsEndAsTheModelSays, ()) {
   RC_ASSERT(outcome.has_value());
   RC_ASSERT(*outcome == tw::trial::expected(chain, input));
   RC_ASSERT(capture.errors().empty());
+}
+
+// The same in a TW_PROP, the chain and input drawn as its arguments, the later steps fired by
+// the case's reactor: nothing is left pending and nothing logged (the per-case janitor checks).
+TW_PROP(GeneratorsPropertyTests, callbackChainsOnThePropReactor,
+        (CallbackChain chain, ChainOutcome input)) {
+  auto& reactor = tw::trial::propReactor();
+  tw::Deferred<int> d;
+  auto end = tw::trial::apply(chain, d, reactor);
+  tw::trial::fire(d, input);
+  reactor.advance(0s);
+  RC_ASSERT(tw::trial::takeOutcome(end) == tw::trial::expected(chain, input));
 }
 
 // A later step leaves the chain waiting until the reactor fires its Deferred.
@@ -217,6 +230,13 @@ RC_GTEST_PROP(GeneratorsPropertyTests, clockSchedulesFireOnAnyReactorTime, ()) {
       tw::trial::run(schedule, reactor, [&](tw::Seconds amount) { reactor.advance(amount); });
   RC_ASSERT(firings == tw::trial::expectedOrder(schedule));
   RC_ASSERT(reactor.getDelayedCalls().empty());
+}
+
+// Drawn as a TW_PROP argument, on the case's reactor: nothing is left pending.
+TW_PROP(GeneratorsPropertyTests, clockSchedulesOnThePropReactor, (ClockSchedule schedule)) {
+  auto& reactor = tw::trial::propReactor();
+  RC_ASSERT(tw::trial::run(schedule, reactor, [&](tw::Seconds s) { reactor.advance(s); }) ==
+            tw::trial::expectedOrder(schedule));
 }
 
 // A hand-checked schedule: equal times in scheduling order, a reset measured from the time of

@@ -136,10 +136,13 @@ std::optional<ChainOutcome> takeOutcome(Deferred<int> d);
 std::optional<ChainOutcome> runChain(const CallbackChain& chain, const ChainOutcome& input,
                                      bool fireFirst);
 
-/// One random step: a kind (each as likely as the others) and k in [0, 100).
+/// One random step: a kind (each as likely as the others) and k in [0, 100).  The kind shrinks
+/// to every simpler kind in turn (not by halving the distance, which could skip the simplest
+/// kind that still fails), k towards 0.
 rc::Gen<ChainStep> chainSteps();
 
-/// Random callback chains on a `Deferred<int>`: a few steps of every ChainStepKind.
+/// Random callback chains on a `Deferred<int>`: up to 12 steps, of every ChainStepKind.
+/// Also `rc::gen::arbitrary<CallbackChain>()`, so a TW_PROP may take a CallbackChain argument.
 ///
 /// Shrinking removes steps (first all of them: the empty chain), then simplifies each step
 /// towards `addCallback(+0)`: a failing case shrinks to the fewest, simplest steps that still
@@ -178,6 +181,7 @@ enum class ScheduleChange : std::uint8_t {
 /// One delayed call of a ClockSchedule.  Indices refer to the schedule's `calls`; an index that
 /// does not fit (out of range, or not earlier for `scheduledBy`, or itself for `changedBy`)
 /// means "none", so that any value, and any shrink of one, is a valid schedule.
+/// Preconditions (for run()): delays and amounts are not negative.
 struct ScheduledCall {
   int delayMs = 0;       ///< callLater(delayMs) from the time it is scheduled
   int scheduledBy = -1;  ///< -1: at the start; else an earlier call that schedules it as it runs
@@ -250,3 +254,26 @@ std::vector<Firing> expectedOrder(const ClockSchedule& schedule);
 rc::Gen<ClockSchedule> clockSchedules();
 
 }  // namespace tw::trial
+
+namespace rc {
+
+/// `TW_PROP(S, N, (tw::trial::CallbackChain chain))` and `*rc::gen::arbitrary<CallbackChain>()`
+/// draw from tw::trial::callbackChains().
+template <>
+struct Arbitrary<tw::trial::CallbackChain> {
+  static Gen<tw::trial::CallbackChain> arbitrary() { return tw::trial::callbackChains(); }
+};
+
+/// Draws from tw::trial::chainOutcomes().
+template <>
+struct Arbitrary<tw::trial::ChainOutcome> {
+  static Gen<tw::trial::ChainOutcome> arbitrary() { return tw::trial::chainOutcomes(); }
+};
+
+/// Draws from tw::trial::clockSchedules().
+template <>
+struct Arbitrary<tw::trial::ClockSchedule> {
+  static Gen<tw::trial::ClockSchedule> arbitrary() { return tw::trial::clockSchedules(); }
+};
+
+}  // namespace rc
