@@ -8,6 +8,7 @@
 #include <chrono>
 #include <numeric>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -258,6 +259,24 @@ TEST(GeneratorsPropertyTests, clockScheduleExample) {
   EXPECT_EQ(tw::trial::expectedOrder(schedule), expected);
   tw::fakes::Clock clock;
   EXPECT_EQ(tw::trial::run(schedule, clock), expected);
+}
+
+// run() leaves nothing pending on the clock, even when advancing throws.
+TEST(GeneratorsPropertyTests, clockScheduleRunCancelsWhatIsLeft) {
+  ClockSchedule schedule;
+  schedule.calls = {ScheduledCall{5, -1, ScheduleChange::kNone, -1, 0},
+                    ScheduledCall{50, -1, ScheduleChange::kNone, -1, 0}};
+  schedule.advancesMs = {10, 10};
+  tw::fakes::Clock clock;
+  EXPECT_EQ(tw::trial::run(schedule, clock), (std::vector<Firing>{{0, 0.005, 0.01}}));
+  EXPECT_EQ(clock.pendingCount(), 0U);
+  EXPECT_THROW(tw::trial::run(schedule, clock,
+                              [&](tw::Seconds amount) {
+                                clock.advance(amount);
+                                throw std::runtime_error("advance failed");
+                              }),
+               std::runtime_error);
+  EXPECT_EQ(clock.pendingCount(), 0U);
 }
 
 // A schedule prints one call per line, then the advances.

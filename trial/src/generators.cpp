@@ -1,5 +1,6 @@
 /// @file
-/// The generators' helpers.  Tests: tests/trial/generators_property_test.cpp
+/// The generators, their drivers (apply, run) and their reference models (expected,
+/// expectedOrder).  Tests: tests/trial/generators_property_test.cpp
 #include "tw/trial/generators.hpp"
 
 #include <chrono>
@@ -353,9 +354,18 @@ std::vector<Firing> run(const ClockSchedule& schedule, IReactorTime& reactor,
                         const std::function<void(Seconds)>& advance) {
   std::vector<Firing> firings;
   std::vector<DelayedCallPtr> handles(schedule.calls.size());
-  // Both lambdas refer to each other through this std::function.
-  std::function<void(std::size_t)> schedule1;
-  schedule1 = [&](std::size_t i) {
+  // The pending calls refer to this frame: they must not outlive it, even if advance throws.
+  struct CancelPending {
+    std::vector<DelayedCallPtr>& handles;
+    ~CancelPending() {
+      for (const DelayedCallPtr& handle : handles) {
+        if (handle && handle->active()) handle->cancel();
+      }
+    }
+  } cancelPending{handles};
+  // A running call schedules others through this function: it refers to itself.
+  std::function<void(std::size_t)> scheduleCall;
+  scheduleCall = [&](std::size_t i) {
     handles[i] = reactor.callLater(ms(schedule.calls[i].delayMs), [&, i] {
       firings.push_back(Firing{static_cast<int>(i), handles[i]->getTime(), reactor.seconds()});
       for (std::size_t j = 0; j < schedule.calls.size(); ++j) {
@@ -372,19 +382,15 @@ std::vector<Firing> run(const ClockSchedule& schedule, IReactorTime& reactor,
       for (std::size_t j = 0; j < schedule.calls.size(); ++j) {
         if (validScheduler(schedule, j) &&
             static_cast<std::size_t>(schedule.calls[j].scheduledBy) == i) {
-          schedule1(j);
+          scheduleCall(j);
         }
       }
     });
   };
   for (std::size_t i = 0; i < schedule.calls.size(); ++i) {
-    if (!validScheduler(schedule, i)) schedule1(i);
+    if (!validScheduler(schedule, i)) scheduleCall(i);
   }
   for (int amount : schedule.advancesMs) advance(ms(amount));
-  // The pending calls refer to this frame: they must not outlive it.
-  for (const DelayedCallPtr& handle : handles) {
-    if (handle && handle->active()) handle->cancel();
-  }
   return firings;
 }
 
