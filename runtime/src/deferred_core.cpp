@@ -5,6 +5,7 @@
 #include <sstream>
 #include <vector>
 
+#include "tw/deferred.hpp"
 #include "tw/detail/core.hpp"
 #include "tw/logger.hpp"
 
@@ -419,6 +420,23 @@ void reportLateFinish(Core* core) noexcept {
                  std::string(core->created_.file_name()) + ":" +
                  std::to_string(core->created_.line()) +
                  ") had already been fired through another handle; its result was dropped");
+  } catch (...) {
+  }
+}
+
+void reportAbandoned(const PromiseState* promise, const std::source_location& awaited) noexcept {
+  try {
+    std::string text = "A coroutine was abandoned";
+    if (promise != nullptr && promise->awaitingAt_.file_name()[0] != '\0') {
+      text += " at the co_await at " + std::string(promise->awaitingAt_.file_name()) + ":" +
+              std::to_string(promise->awaitingAt_.line());
+    }
+    text += ": the Deferred it awaited (created at " + std::string(awaited.file_name()) + ":" +
+            std::to_string(awaited.line()) +
+            ") went away without a result, so the code after that co_await never ran and the "
+            "coroutine's own Deferred never fires";
+    static const Logger logger("tw.deferred");
+    logger.failure("Abandoned coroutine:", Failure(AbandonedCoroutineError(text)), LogLevel::error);
   } catch (...) {
   }
 }

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "result_helpers.hpp"
@@ -383,12 +384,20 @@ TEST(DeferredCoroutineTests, droppedAwaitedDeferredDestroysFrame) {
     int x = co_await std::move(awaited);
     co_return x;
   };
+  tw::LogCapture log;
   tw::Deferred<int> d;
   tw::Deferred<int> result = waitForever(d, destroyed);
   EXPECT_FALSE(destroyed);
   d = tw::Deferred<int>();
   EXPECT_TRUE(destroyed);
   EXPECT_FALSE(result.called());
+  // The abandonment is logged as an error naming the co_await (trial fails a test for it).
+  std::vector<tw::LogEvent> errors = log.errors();
+  ASSERT_EQ(errors.size(), 1u);
+  ASSERT_TRUE(errors[0].failure.has_value());
+  EXPECT_NE(errors[0].failure->check<tw::AbandonedCoroutineError>(), nullptr);
+  EXPECT_THAT(errors[0].failure->getErrorMessage(),
+              ::testing::HasSubstr("abandoned at the co_await at " + std::string(__FILE__)));
 
   std::vector<std::string> calls;
   result.addErrback([&](const tw::Failure& f) {
@@ -407,9 +416,11 @@ TEST(DeferredCoroutineTests, awaitingUnreachableDeferredDestroysFrame) {
     SetOnDestruction local(flag);
     co_await tw::Deferred<void>();
   };
+  tw::LogCapture log;
   tw::Deferred<void> result = waitOnNothing(destroyed);
   EXPECT_TRUE(destroyed);
   EXPECT_FALSE(result.called());
+  EXPECT_EQ(log.errors().size(), 1u);
 }
 
 // Cancellation -----------------------------------------------------------------------------------
@@ -570,7 +581,7 @@ TEST(DeferredCoroutineTests, cancelAgainWhileAwaitingAfterCancellation) {
 // A coroutine whose frame goes away while it handles the cancellation (it then awaits a
 // Deferred nobody can fire) leaves its Deferred failed with CancelledError.
 TEST(DeferredCoroutineTests, frameDestroyedDuringCancellation) {
-  ExpectNoLoggedErrors noErrors;
+  tw::LogCapture log;
   bool destroyed = false;
   auto worker = [](tw::Deferred<int> a, bool& flag) -> tw::Deferred<int> {
     SetOnDestruction local(flag);
@@ -590,6 +601,10 @@ TEST(DeferredCoroutineTests, frameDestroyedDuringCancellation) {
   d.cancel();
   EXPECT_TRUE(destroyed);
   EXPECT_EQ(calls, std::vector<std::string>{"cancelled"});
+  // The only error is the abandonment at the co_await of an unreachable Deferred.
+  std::vector<tw::LogEvent> errors = log.errors();
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].failure->check<tw::AbandonedCoroutineError>(), nullptr);
 }
 
 // Cancelling a coroutine that awaits a paused Deferred with a result changes nothing there: the

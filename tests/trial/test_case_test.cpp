@@ -352,4 +352,37 @@ TEST(StallTests, stallPrintsTheChainOfPendingDeferreds) {
                         std::to_string(created) + ", which has no result: nothing has fired it"));
 }
 
+// twisted#6834: a test whose asynchronous checks never ran must not pass.  Here the coroutine
+// holding the check is abandoned when the Deferred it awaits is dropped unfired: the test fails,
+// naming the co_await.
+tw::Deferred<void> checksTheAnswer(tw::Deferred<int> answer) {
+  int x = co_await std::move(answer);
+  EXPECT_EQ(x, 42);  // never runs
+}
+
+TEST(NeverAwaitedTests, abandonedCoroutineFailsTheTest) {
+  Probe p;
+  auto results = p.run([] {
+    tw::Deferred<int> answer;
+    auto check = checksTheAnswer(answer);  // not returned, not awaited
+    return tw::succeed();
+  });
+  auto failures = messages(results, Part::kNonFatalFailure);
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_THAT(failures[0],
+              HasSubstr("A coroutine was abandoned at the co_await at " + std::string(__FILE__)));
+  EXPECT_THAT(failures[0], HasSubstr("the code after that co_await never ran"));
+}
+
+// An expected abandonment is flushed like any logged error.
+TEST(NeverAwaitedTests, expectedAbandonmentCanBeFlushed) {
+  Probe p;
+  auto results = p.run([&p] {
+    { auto check = checksTheAnswer(tw::Deferred<int>()); }
+    EXPECT_EQ(p.flushLoggedErrors<tw::AbandonedCoroutineError>().size(), 1u);
+    return tw::succeed();
+  });
+  EXPECT_TRUE(results.empty());
+}
+
 }  // namespace

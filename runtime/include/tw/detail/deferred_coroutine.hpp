@@ -42,6 +42,10 @@ PromiseState* coroutineOf(Core& core) noexcept;
 /// Logs that a coroutine finished after its Deferred had been fired through another handle.
 void reportLateFinish(Core* core) noexcept;
 
+/// Logs an AbandonedCoroutineError: the Deferred created at `awaited` went away without a result
+/// while the coroutine of `promise` (may be null) was suspended on it.
+void reportAbandoned(const PromiseState* promise, const std::source_location& awaited) noexcept;
+
 /// Cancels a coroutine's Deferred by cancelling what it awaits.
 struct CoroutineCanceller {
   PromiseState* promise;
@@ -97,16 +101,22 @@ struct ResumeStep {
   std::coroutine_handle<> handle;
   Awaiter* awaiter;
   PromiseState* promise;
+  std::source_location awaited;  ///< where the awaited Deferred was created
 
-  ResumeStep(std::coroutine_handle<> h, Awaiter* a, PromiseState* p) noexcept
-      : handle(h), awaiter(a), promise(p) {}
+  ResumeStep(std::coroutine_handle<> h, Awaiter* a, PromiseState* p,
+             std::source_location created) noexcept
+      : handle(h), awaiter(a), promise(p), awaited(created) {}
   ResumeStep(ResumeStep&& other) noexcept
-      : handle(std::exchange(other.handle, {})), awaiter(other.awaiter), promise(other.promise) {}
+      : handle(std::exchange(other.handle, {})),
+        awaiter(other.awaiter),
+        promise(other.promise),
+        awaited(other.awaited) {}
   ResumeStep(const ResumeStep&) = delete;
   ~ResumeStep() {
     if (handle) {
       // The awaited Deferred is going away without a result: nobody can resume the coroutine.
       if (promise != nullptr) promise->awaiting_ = nullptr;
+      reportAbandoned(promise, awaited);
       std::exchange(handle, {}).destroy();
     }
   }
@@ -140,7 +150,7 @@ class DeferredAwaiter {
     if constexpr (std::is_base_of_v<PromiseState, P>) promise = &handle.promise();
     Core* c = std::exchange(core_, nullptr);
     if (promise != nullptr) promise->awaiting_ = c;
-    c->addStep(Step(ResumeStep<DeferredAwaiter>(handle, this, promise), c->created_));
+    c->addStep(Step(ResumeStep<DeferredAwaiter>(handle, this, promise, c->created_), c->created_));
     // The awaited Deferred owns the frame now; do not keep it alive from inside the frame.
     // (If this was the last reference, the frame is destroyed here: touch nothing after.)
     c->release();
