@@ -17,6 +17,7 @@
 #include <tw/error.hpp>
 #include <tw/fakes/clock.hpp>
 #include <tw/fakes/iosim.hpp>
+#include <tw/fakes/memory_reactor.hpp>
 #include <tw/fakes/string_transport.hpp>
 #include <tw/trial/assertions.hpp>
 #include <tw/trial/matchers.hpp>
@@ -355,4 +356,39 @@ TEST(CalculatorLoopbackTests, serverCloses) {
   pair.pump.flush();
   EXPECT_THAT(d, FailedWith<tw::error::ConnectionDone>());
   EXPECT_FALSE(pair.client->connected());
+}
+
+// The client factory builds clients that time out as configured, and know their factory.
+TEST(CalculatorClientFactoryTests, buildsClients) {
+  tw::fakes::Clock clock;
+  calculator::CalculatorClientFactory factory(clock, 5s);
+  auto client = std::dynamic_pointer_cast<CalculatorClient>(
+      factory.buildProtocol(tw::IPv4Address("TCP", "127.0.0.1", 0)));
+  ASSERT_NE(client, nullptr);
+  EXPECT_EQ(client->answerTimeout(), 5s);
+  EXPECT_EQ(&client->clock(), &clock);
+  EXPECT_EQ(client->factory(), &factory);
+}
+
+// The way a program is written — listenTCP and connectTCP with the two factories — on the
+// test's own MemoryReactorClock, whose connection attempt a ConnectionCompleter joins to the
+// listener in memory.  The test closes the connection and stops listening: the janitor would
+// fail it for a port left listening.
+TW_TEST(CalculatorTrialTests, throughTheTestReactor) {
+  auto port = reactor().listenTCP(8123, std::make_shared<CalculatorFactory>());
+  reactor().connectTCP("127.0.0.1", 8123,
+                       std::make_shared<calculator::CalculatorClientFactory>(clock()));
+  tw::fakes::ConnectionCompleter completer(reactor());
+  std::optional<tw::fakes::IOPump> pump = completer.succeedOnce(&clock());
+  EXPECT_TRUE(pump.has_value());
+  if (!pump) return tw::succeed();
+  auto client = std::dynamic_pointer_cast<CalculatorClient>(pump->client());
+  auto product = client->multiply(6, 7);
+  pump->flush();
+  return product.addCallback([pump, port](int value) mutable {
+    EXPECT_EQ(value, 42);
+    pump->clientIO().loseConnection();
+    pump->flush();
+    return port->stopListening();
+  });
 }
