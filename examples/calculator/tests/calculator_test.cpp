@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <tw/address.hpp>
+#include <tw/defer_later.hpp>
 #include <tw/error.hpp>
 #include <tw/fakes/clock.hpp>
 #include <tw/fakes/iosim.hpp>
@@ -313,6 +314,37 @@ TW_TEST(CalculatorTrialTests, timeoutInVirtualTime) {
         EXPECT_EQ(clock().seconds() - start, 60.0);
         EXPECT_FALSE(tr->connected());
       });
+}
+
+// The client in a coroutine: the code reads in sequence, each co_await waiting in virtual
+// time.  The "network" here moves the bytes both ways 5 ms after it is asked to
+// (tw::deferLater on the test's clock), so the runner moves the clock 5 ms per round trip.
+TW_TEST(CalculatorTrialTests, coroutineClient) {
+  auto pair = tw::fakes::connectedServerAndClient(
+      [] { return std::make_shared<calculator::CalculatorServer>(); },
+      [this] { return std::make_shared<CalculatorClient>(clock()); });
+  auto network = [this, pump = pair.pump] {
+    return tw::deferLater(clock(), 5ms, [pump]() mutable { pump.flush(); });
+  };
+  double start = clock().seconds();
+
+  auto sum = pair.client->add(2, 3);
+  co_await network();
+  int total = co_await sum;
+  auto product = pair.client->multiply(total, 4);
+  co_await network();
+  total = co_await product;
+  EXPECT_EQ(total, 20);
+  EXPECT_NEAR(clock().seconds() - start, 0.010, 1e-9);
+
+  auto quotient = pair.client->divide(total, 0);
+  co_await network();
+  try {
+    co_await quotient;
+    ADD_FAILURE() << "division by zero succeeded";
+  } catch (const CalculationError& e) {
+    EXPECT_STREQ(e.what(), "error: division by zero");
+  }
 }
 
 // --- client and server together, in memory (iosim) --------------------------------------------
