@@ -12,6 +12,7 @@
 /// @endcode
 #pragma once
 
+#include <cstddef>
 #include <deque>
 #include <memory>
 #include <optional>
