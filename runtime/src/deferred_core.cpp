@@ -427,7 +427,9 @@ void reportLateFinish(Core* core) noexcept {
 void reportAbandoned(const PromiseState* promise, const std::source_location& awaited) noexcept {
   try {
     std::string text = "A coroutine was abandoned";
+    std::source_location where = awaited;
     if (promise != nullptr && promise->awaitingAt_.file_name()[0] != '\0') {
+      where = promise->awaitingAt_;
       text += " at the co_await at " + std::string(promise->awaitingAt_.file_name()) + ":" +
               std::to_string(promise->awaitingAt_.line());
     }
@@ -436,7 +438,8 @@ void reportAbandoned(const PromiseState* promise, const std::source_location& aw
             ") went away without a result, so the code after that co_await never ran and the "
             "coroutine's own Deferred never fires";
     static const Logger logger("tw.deferred");
-    logger.failure("Abandoned coroutine:", Failure(AbandonedCoroutineError(text)), LogLevel::error);
+    logger.failure("Abandoned coroutine:", Failure(AbandonedCoroutineError(text), where),
+                   LogLevel::error);
   } catch (...) {
   }
 }

@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "report.hpp"
+
 namespace tw::trial {
 
 namespace {
@@ -68,13 +70,15 @@ std::vector<LogEvent> LoggedErrorsScope::take() {
 }
 
 std::string describeUnflushed(const std::vector<LogEvent>& events) {
-  std::ostringstream out;
+  std::string out;
   for (const LogEvent& e : events) {
-    out << "An error was logged during the test and not flushed "
-        << "(flushLoggedErrors<E>() takes expected ones):\n"
-        << e.format() << "\n";
+    if (!out.empty()) out += "\n";
+    out += "An error was logged during the test and not flushed "
+           "(flushLoggedErrors<E>() takes expected ones):\n";
+    out += e.format();
+    while (!out.empty() && out.back() == '\n') out.pop_back();
   }
-  return out.str();
+  return out;
 }
 
 namespace detail {
@@ -113,7 +117,7 @@ class LoggedErrorsListener : public ::testing::EmptyTestEventListener {
     if (!scope_) return;
     std::vector<LogEvent> left = scope_->take();
     scope_.reset();
-    if (!left.empty()) ADD_FAILURE() << describeUnflushed(left);
+    if (!left.empty()) detail::Fail() << describeUnflushed(left);
   }
 
  private:

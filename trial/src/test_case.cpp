@@ -9,6 +9,7 @@
 
 #include <gtest/gtest-spi.h>
 
+#include "report.hpp"
 #include "tw/trial/assertions.hpp"
 
 namespace tw::trial {
@@ -43,32 +44,35 @@ Runner::Result Runner::run(Deferred<void> d, const std::string& what) {
   while (!d.hasResult()) {
     std::vector<DelayedCallPtr> pending = reactor_.getDelayedCalls();
     if (pending.empty()) {
-      ADD_FAILURE() << what << " stalled: it has not fired and nothing is scheduled that could "
-                    << "fire it (no delayed call is left on the test's clock).\n"
-                    << "  It waits on:\n"
-                    << indent(d.waitChain(), "    ");
+      detail::Fail() << what << " stalled: it has not fired and nothing is scheduled that could "
+                     << "fire it (no delayed call is left on the test's clock).\n"
+                     << "  It waits on:\n"
+                     << indent(d.waitChain(), "    ");
       return Result::failed;
     }
     double next = pending[0]->getTime();
     for (const auto& c : pending) next = std::min(next, c->getTime());
     if (next - start_ > timeout_.count()) {
-      ADD_FAILURE() << what << " timed out after " << seconds(timeout_.count())
-                    << " of virtual time.\n  It waits on:\n"
-                    << indent(d.waitChain(), "    ") << "\n  The next delayed call is at "
-                    << seconds(next - start_) << ": " << pending[0]->repr();
+      detail::Fail() << what << " timed out after " << seconds(timeout_.count())
+                     << " of virtual time.\n  It waits on:\n"
+                     << indent(d.waitChain(), "    ") << "\n  The next delayed call is at "
+                     << seconds(next - start_) << ": " << pending[0]->repr();
       reactor_.advance(Seconds(std::max(0.0, start_ + timeout_.count() - reactor_.seconds())));
+      // Cancel what the test waits on (a deferLater's call goes with it), so the janitor reports
+      // only what cancelling leaves behind.
+      if (!d.hasResult()) d.cancel();
+      if (d.hasResult()) detail::take(d);
       return Result::failed;
     }
     reactor_.step();
   }
   if (const Failure* f = d.failureResult()) {
     if (f->check<SkipTest>() != nullptr) {
-      GTEST_MESSAGE_(("Skipped: " + f->getErrorMessage()).c_str(),
-                     ::testing::TestPartResult::kSkip);
+      detail::reportAtTest("Skipped: " + f->getErrorMessage(), ::testing::TestPartResult::kSkip);
       detail::take(d);
       return Result::skipped;
     }
-    ADD_FAILURE() << what << " failed:\n" << detail::describeFailure(*f);
+    detail::Fail() << what << " failed:\n" << detail::describeFailure(*f);
     detail::take(d);
     return Result::failed;
   }
@@ -106,7 +110,7 @@ bool Runner::janitor() {
   }
   std::string text = dirty.str();
   if (text.empty()) return true;
-  ADD_FAILURE() << "Reactor was unclean after the test:" << text;
+  detail::Fail() << "Reactor was unclean after the test:" << text;
   return false;
 }
 
@@ -145,8 +149,8 @@ void TestCase::runBody(const std::function<Deferred<void>()>& body) {
                         r.message(), r.type());
     }
     if (failed && todo_) {
-      ADD_FAILURE() << "The test is marked todo (\"" << todo_->reason
-                    << "\") for other failures: this one was not expected.";
+      detail::Fail() << "The test is marked todo (\"" << todo_->reason
+                     << "\") for other failures: this one was not expected.";
     }
     return;
   }
@@ -156,8 +160,8 @@ void TestCase::runBody(const std::function<Deferred<void>()>& body) {
                 reported.GetTestPartResult(0).summary());
     return;
   }
-  ADD_FAILURE() << "Unexpected success: the test is marked todo (\"" << todo_->reason
-                << "\") but passed; remove the todo.";
+  detail::Fail() << "Unexpected success: the test is marked todo (\"" << todo_->reason
+                 << "\") but passed; remove the todo.";
 }
 
 void TestCase::twRun(const std::function<Deferred<void>()>& body) {
@@ -171,7 +175,7 @@ void TestCase::twRun(const std::function<Deferred<void>()>& body) {
     }
   };
   if (skipReason_) {
-    GTEST_MESSAGE_(("Skipped: " + *skipReason_).c_str(), ::testing::TestPartResult::kSkip);
+    detail::reportAtTest("Skipped: " + *skipReason_, ::testing::TestPartResult::kSkip);
     return;
   }
   bool setUpDone = runner.drive(guarded([this] { return setUp(); }), "setUp");
@@ -187,7 +191,7 @@ void TestCase::twRun(const std::function<Deferred<void>()>& body) {
   }
   runner.janitor();
   std::vector<LogEvent> left = logged.take();
-  if (!left.empty()) ADD_FAILURE() << describeUnflushed(left);
+  if (!left.empty()) detail::Fail() << describeUnflushed(left);
 }
 
 }  // namespace tw::trial
