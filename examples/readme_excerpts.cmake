@@ -2,7 +2,8 @@
 # ```cpp block of <dir>/README.md must occur in <dir>'s sources (*.hpp, *.cpp, tests/*.cpp),
 # ignoring whitespace (so line breaks and indentation may differ). Lines that are only "..." or
 # a "// ..." comment are skipped: they mark elisions.
-# Usage: cmake -D EXAMPLE_DIR=<dir> -P readme_excerpts.cmake
+# Usage: cmake -D EXAMPLE_DIR=<dir> [-D DOC=<markdown file, default <dir>/README.md>]
+#        -P readme_excerpts.cmake
 if(NOT EXAMPLE_DIR)
   message(FATAL_ERROR "readme_excerpts.cmake: set EXAMPLE_DIR")
 endif()
@@ -25,7 +26,10 @@ foreach(source IN LISTS sources)
 endforeach()
 string(REGEX REPLACE "[ \t\r\n]+" "" code "${code}")
 
-file(READ ${EXAMPLE_DIR}/README.md readme)
+if(NOT DOC)
+  set(DOC ${EXAMPLE_DIR}/README.md)
+endif()
+file(READ ${DOC} readme)
 masked(readme "${readme}")
 string(REPLACE "\n" ";" lines "${readme}")
 set(inBlock FALSE)
@@ -53,7 +57,7 @@ foreach(line IN LISTS lines)
   math(EXPR checked "${checked} + 1")
   string(FIND "${code}" "${squeezed}" at)
   if(at EQUAL -1)
-    string(APPEND missing "\n  README.md:${number}: ${line}")
+    string(APPEND missing "\n  ${DOC}:${number}: ${line}")
   endif()
 endforeach()
 
@@ -62,6 +66,6 @@ if(NOT missing STREQUAL "")
   string(REPLACE "<open>" "[" missing "${missing}")
   string(REPLACE "<close>" "]" missing "${missing}")
   string(REPLACE "<backslash>" "\\" missing "${missing}")
-  message(FATAL_ERROR "${EXAMPLE_DIR}/README.md shows code that is not in the example:${missing}")
+  message(FATAL_ERROR "${DOC} shows code that is not in the example:${missing}")
 endif()
-message(STATUS "${EXAMPLE_DIR}/README.md: ${checked} lines of code, all in the example")
+message(STATUS "${DOC}: ${checked} lines of code, all in the example")
