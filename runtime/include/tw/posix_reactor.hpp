@@ -19,6 +19,7 @@
 #include "tw/delayed_call.hpp"
 #include "tw/interfaces/i_reactor_core.hpp"
 #include "tw/interfaces/i_reactor_fd_set.hpp"
+#include "tw/interfaces/i_reactor_tcp.hpp"
 #include "tw/interfaces/i_reactor_threads.hpp"
 #include "tw/interfaces/i_reactor_time.hpp"
 #include "tw/logger.hpp"
@@ -59,7 +60,7 @@ std::unique_ptr<PollBackend> makeSelectBackend();
 }  // namespace detail
 
 /// The event loop shared by every POSIX reactor: timers, system event triggers, the
-/// callFromThread queue, descriptors, signals; the backend only waits.
+/// callFromThread queue, descriptors, signals, TCP (tw/tcp.hpp); the backend only waits.
 ///
 /// One iteration (`iterate()`, and each turn of `run()`'s loop) does, in this order:
 ///  1. **Thread calls.**  Runs the functions given to callFromThread before this step started,
@@ -104,7 +105,8 @@ std::unique_ptr<PollBackend> makeSelectBackend();
 class PosixReactorBase : public IReactorCore,
                          public IReactorTime,
                          public IReactorFDSet,
-                         public IReactorFromThreads {
+                         public IReactorFromThreads,
+                         public IReactorTCP {
  public:
   PosixReactorBase(const PosixReactorBase&) = delete;
   PosixReactorBase& operator=(const PosixReactorBase&) = delete;
@@ -168,6 +170,14 @@ class PosixReactorBase : public IReactorCore,
                                     std::function<Deferred<void>()> trigger) override;
   DelayedCallPtr doCallLater(Seconds delay, std::function<void()> f,
                              const std::source_location& where) override;
+  /// IReactorTCP, in src/posix/tcp.cpp (see tw/tcp.hpp).
+  std::shared_ptr<IListeningPort> doListenTCP(int port, std::shared_ptr<IProtocolFactory> factory,
+                                              int backlog, std::string_view interface,
+                                              const std::source_location& where) override;
+  std::shared_ptr<IConnector> doConnectTCP(std::string_view host, int port,
+                                           std::shared_ptr<IClientFactory> factory, Seconds timeout,
+                                           std::optional<BindAddress> bindAddress,
+                                           const std::source_location& where) override;
 
  private:
   struct FdEntry {

@@ -292,19 +292,19 @@ void PosixReactorBase::dispatch(const detail::ReadyEvent& ev) {
                     *why, LogLevel::error);
     }
   }
-  if (why) {
-    // The descriptor may have been removed (and even destroyed) by its own callback: act only
-    // if it is still the one watched on this fd.
-    const FdEntry& now = fds_[ev.fd];
-    const bool stillThere =
-        (now.reader != nullptr && static_cast<IFileDescriptor*>(now.reader) == d) ||
-        (now.writer != nullptr && static_cast<IFileDescriptor*>(now.writer) == d);
-    if (stillThere) disconnect(*d, ev.fd, *why);
-  }
+  if (why) disconnect(*d, ev.fd, *why);
 }
 
 void PosixReactorBase::disconnect(IFileDescriptor& d, int fd, const Failure& why) {
-  if (fd >= 0 && static_cast<std::size_t>(fd) < fds_.size()) setInterest(fd, nullptr, nullptr);
+  // Unwatch it if it is still watched on this fd (its callback may have removed it already).
+  if (fd >= 0 && static_cast<std::size_t>(fd) < fds_.size()) {
+    const FdEntry e = fds_[fd];
+    IReadDescriptor* r =
+        e.reader != nullptr && static_cast<IFileDescriptor*>(e.reader) == &d ? nullptr : e.reader;
+    IWriteDescriptor* w =
+        e.writer != nullptr && static_cast<IFileDescriptor*>(e.writer) == &d ? nullptr : e.writer;
+    setInterest(fd, r, w);
+  }
   try {
     d.connectionLost(why);
   } catch (...) {
@@ -335,7 +335,10 @@ int PosixReactorBase::findFd(const IFileDescriptor& d) const {
     return (e.reader != nullptr && static_cast<const IFileDescriptor*>(e.reader) == &d) ||
            (e.writer != nullptr && static_cast<const IFileDescriptor*>(e.writer) == &d);
   };
-  if (fd >= 0 && static_cast<std::size_t>(fd) < fds_.size() && matches(fd)) return fd;
+  if (fd >= 0) {
+    return static_cast<std::size_t>(fd) < fds_.size() && matches(fd) ? fd : -1;
+  }
+  // Closed since it was added: look for it.
   for (std::size_t i = 0; i < fds_.size(); ++i) {
     if (matches(i)) return static_cast<int>(i);
   }
