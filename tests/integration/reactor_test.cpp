@@ -89,11 +89,15 @@ class PipeReader : public tw::IReadDescriptor {
     if (onRead) onRead();
     return std::nullopt;
   }
-  void connectionLost(const tw::Failure& reason) override { lost = reason; }
+  void connectionLost(const tw::Failure& reason) override {
+    lost = reason;
+    if (onLost) onLost();
+  }
 
   std::string received;
   std::optional<tw::Failure> lost;
   std::function<void()> onRead;
+  std::function<void()> onLost;
 
  private:
   int fd_;
@@ -470,18 +474,7 @@ TYPED_TEST(ReactorTests, readerAndWriterOnAPipe) {
       pipe.writeEnd = -1;
     }
   };
-  r.addSystemEventTrigger("during", "custom", [] {});
-  r.callLater(0s, [&] {
-    auto stopWhenLost = std::make_shared<std::function<void()>>();
-    *stopWhenLost = [&, stopWhenLost] {
-      if (reader.lost) {
-        r.stop();
-      } else {
-        r.callLater(1ms, *stopWhenLost);
-      }
-    };
-    (*stopWhenLost)();
-  });
+  reader.onLost = [&] { r.stop(); };
   this->runBounded();
   EXPECT_EQ(reader.received, "hello, pipe");
   EXPECT_GE(writer.writes, 1);

@@ -4,6 +4,11 @@
 /// real TCP connection.  Twisted: twisted/internet/test/test_tcp.py, connectionmixins.py.
 #include "tw/tcp.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <functional>
 #include <memory>
@@ -256,6 +261,43 @@ TYPED_TEST(TCPTests, stopConnecting) {
   EXPECT_TRUE(client->failed->template check<tw::error::UserError>());
   EXPECT_THROW(connector->stopConnecting(), tw::error::NotConnectingError);
   r.iterate();
+  EXPECT_TRUE(client->built.empty());
+}
+
+// An attempt that does not complete within its timeout fails with tw::error::TimeoutError.
+// The peer is a socket that listens with a full accept queue and never accepts, so the kernel
+// drops further SYNs.
+TYPED_TEST(TCPTests, connectTimeout) {
+  auto& r = this->reactor;
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 0), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  // Fill the accept queue with blocking connects that the kernel completes.
+  std::vector<int> fillers;
+  for (int i = 0; i < 4; ++i) {
+    const int f = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    ::connect(f, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    fillers.push_back(f);
+  }
+  ::usleep(50000);
+  auto client = std::make_shared<ClientFactory<>>();
+  client->onFailed = [&](const tw::Failure&) { r.stop(); };
+  const double start = r.seconds();
+  r.connectTCP("127.0.0.1", ntohs(addr.sin_port), client, 200ms);
+  this->runBounded();
+  for (int f : fillers) ::close(f);
+  ::close(listener);
+  ASSERT_TRUE(client->failed.has_value());
+  if (!client->failed->template check<tw::error::TimeoutError>()) {
+    GTEST_SKIP() << "the kernel answered the attempt: " << client->failed->getErrorMessage();
+  }
+  EXPECT_GE(r.seconds() - start, 0.2);
   EXPECT_TRUE(client->built.empty());
 }
 

@@ -76,11 +76,14 @@ std::unique_ptr<PollBackend> makeSelectBackend();
 ///     resolution); else, in run(), without limit (iterate(delay): at most `delay`).
 ///  5. **Poll.**  Waits on the backend for the descriptors of interest; a callFromThread from
 ///     another thread, or SIGINT/SIGTERM while run() has its handlers installed, wakes it.
-///  6. **I/O.**  For each ready descriptor, in the backend's order: a hang-up without data calls
-///     its connectionLost (ConnectionDone if it was reading, ConnectionLost otherwise); else
-///     doRead() if it is readable and still watched for reads, then doWrite() if it is writable,
-///     still watched for writes and doRead did not fail.  A Failure returned (or an exception
-///     thrown) by doRead/doWrite removes the descriptor and calls its connectionLost with it.
+///  6. **I/O.**  For each ready descriptor, in the backend's order: a hang-up with nothing to
+///     read (and, for a writer, nothing writable) calls its connectionLost (ConnectionDone if it
+///     was watched for reads, ConnectionLost otherwise); else doRead() if it is readable (or hung
+///     up) and still watched for reads, then doWrite() if it is writable, still watched for
+///     writes and doRead did not fail.  A Failure returned (or an exception thrown, which is
+///     logged) by doRead/doWrite unwatches the descriptor and calls its connectionLost with it,
+///     even if the descriptor had unwatched itself meanwhile (so the descriptor must not destroy
+///     itself from doRead/doWrite; TCP connections are kept alive by the reactor instead).
 ///     Signals noted by the handler are acted on here: the reactor logs them and calls stop().
 ///
 /// Errors: an exception thrown by a timer, a thread call, a trigger or a descriptor is logged

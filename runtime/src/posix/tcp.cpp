@@ -154,8 +154,21 @@ TCPConnection::~TCPConnection() {
 void TCPConnection::start(std::shared_ptr<IProtocol> protocol) {
   protocol_ = std::move(protocol);
   host_ = localAddress(fd_);
+  try {
+    startReading();
+  } catch (...) {
+    // The backend refused the descriptor (e.g. select and an fd past FD_SETSIZE): the protocol
+    // never hears of this connection.
+    Failure f = Failure::fromCurrentException();
+    tcpLog().failure("Cannot watch a new connection (" + logPrefix() + ")", f, LogLevel::error);
+    reading_ = false;
+    lost_ = true;
+    closeSocket(false);
+    if (connector_) connector_->connectionLost(f);
+    reactor_.releaseOwned(this);
+    return;
+  }
   connected_ = true;
-  startReading();
   try {
     protocol_->makeConnection(*this);
   } catch (...) {
