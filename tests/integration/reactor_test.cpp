@@ -383,6 +383,27 @@ TYPED_TEST(ReactorTests, shutdownWaitsForBeforeTriggerDeferred) {
   EXPECT_EQ(order, (std::vector<std::string>{"before", "fired", "during", "after"}));
 }
 
+// A "before startup" trigger's Deferred delays running(): the loop runs (timers fire) but
+// callWhenRunning hooks wait until it fires.
+TYPED_TEST(ReactorTests, startupWaitsForBeforeTriggerDeferred) {
+  auto& r = this->reactor;
+  std::vector<std::string> order;
+  r.addSystemEventTrigger("before", "startup", [&]() -> tw::Deferred<void> {
+    tw::Deferred<void> d;
+    r.callLater(20ms, [&order, &r, d]() mutable {
+      order.push_back(r.running() ? "running" : "not running");
+      d.callback();
+    });
+    return d;
+  });
+  r.callWhenRunning([&] {
+    order.push_back("when running");
+    r.stop();
+  });
+  this->runBounded();
+  EXPECT_EQ(order, (std::vector<std::string>{"not running", "when running"}));
+}
+
 // A failing "before" trigger is logged and shutdown goes on.
 TYPED_TEST(ReactorTests, failingBeforeTriggerIsLogged) {
   auto& r = this->reactor;
@@ -453,6 +474,30 @@ TYPED_TEST(ReactorTests, threadCallQueuedByThreadCallRunsNextIteration) {
   EXPECT_EQ(stage, 1);
   r.iterate();
   EXPECT_EQ(stage, 2);
+}
+
+// An exception thrown by a thread call is logged; the calls after it still run.
+TYPED_TEST(ReactorTests, throwingThreadCallIsLogged) {
+  auto& r = this->reactor;
+  tw::LogCapture captured;
+  bool after = false;
+  r.callFromThread([] { throw std::runtime_error("from a thread call"); });
+  r.callFromThread([&] { after = true; });
+  r.iterate();
+  EXPECT_TRUE(after);
+  EXPECT_EQ(captured.errors().size(), 1u);
+}
+
+// iterate(delay) with nothing to do returns by the next timer, not after the whole delay.
+TYPED_TEST(ReactorTests, iterateReturnsByTheNextTimer) {
+  auto& r = this->reactor;
+  bool ran = false;
+  r.callLater(20ms, [&] { ran = true; });
+  const double start = r.seconds();
+  r.iterate(5s);
+  EXPECT_LT(r.seconds() - start, 2.0);
+  r.iterate();
+  EXPECT_TRUE(ran);
 }
 
 // --- descriptors ---------------------------------------------------------------------------------

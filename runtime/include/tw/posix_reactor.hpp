@@ -193,7 +193,6 @@ class PosixReactorBase : public IReactorCore,
   };
   struct Event {
     std::vector<Trigger> before, during, after;
-    bool firing = false;
   };
   class Waker;
 

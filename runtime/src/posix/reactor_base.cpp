@@ -164,7 +164,8 @@ void PosixReactorBase::run(bool installSignalHandlers) {
 void PosixReactorBase::mainLoop() {
   while (started_) {
     runUntilCurrent();
-    doIteration(running_ && started_ ? timeout() : 0.0);
+    // Not started any more (crashed): one last look at the descriptors without waiting.
+    doIteration(started_ ? timeout() : 0.0);
   }
 }
 
@@ -506,7 +507,6 @@ void PosixReactorBase::fireSystemEvent(std::string_view eventType) {
   };
   Event* ev = find();
   if (ev == nullptr) return;
-  ev->firing = true;
   std::vector<Deferred<void>> waits;
   // A "before" trigger may add another "before" trigger: it runs too (Twisted pops the list).
   while (true) {
@@ -556,9 +556,6 @@ void PosixReactorBase::continueFiring(const std::string& eventType) {
                       LogLevel::error);
       }
     }
-  }
-  for (auto& [n, ev] : events_) {
-    if (n == eventType) ev.firing = false;
   }
 }
 
