@@ -2,9 +2,15 @@
 /// Echo server and client.  See echo.hpp.
 #include "echo.hpp"
 
+#include "tw/interfaces/i_transport.hpp"
+
 #include <utility>
 
 namespace echo {
+
+void Echo::connectionMade() {
+  if (auto* tcp = dynamic_cast<tw::ITCPTransport*>(transport())) tcp->setTcpNoDelay(true);
+}
 
 void Echo::dataReceived(std::string_view data) { transport()->write(data); }
 

@@ -17,6 +17,8 @@ namespace echo {
 /// The echo protocol: writes back whatever it receives, as it arrives.  Twisted: Echo.
 class Echo : public tw::Protocol {
  public:
+  /// On TCP, turns Nagle's algorithm off (TCP_NODELAY), as the echo benchmark's other servers do.
+  void connectionMade() override;
   void dataReceived(std::string_view data) override;
 };
 

@@ -132,6 +132,19 @@ class TimerQueue {
   /// pending, cancellable and reschedulable.
   void prepareDue(double now);
 
+  /// The scheduling sequence number that the next schedule, reset or delay will take: calls
+  /// scheduled from now on have a sequence number at least this.  The reactors use it to run,
+  /// in one iteration, only the calls scheduled before the iteration began.
+  std::uint64_t nextSequence() const noexcept { return nextSeq_; }
+
+  /// The scheduling sequence number of the earliest pending call.  Preconditions: !empty().
+  std::uint64_t nextCallSequence() const noexcept {
+    if (batchLive_ != 0 && (heap_.empty() || before(batch_[batchHead_], heap_.front()))) {
+      return batch_[batchHead_].seq;
+    }
+    return heap_.front().seq;
+  }
+
   /// Removes the earliest pending call, marks it called and returns it (the caller then runs it
   /// with `run`).  Preconditions: !empty().
   std::shared_ptr<DelayedCall> popNext();
