@@ -73,8 +73,9 @@ std::string describeUnflushed(const std::vector<LogEvent>& events) {
   std::string out;
   for (const LogEvent& e : events) {
     if (!out.empty()) out += "\n";
-    out += "An error was logged during the test and not flushed "
-           "(flushLoggedErrors<E>() takes expected ones):\n";
+    out +=
+        "An error was logged during the test and not flushed "
+        "(flushLoggedErrors<E>() takes expected ones):\n";
     out += e.format();
     while (!out.empty() && out.back() == '\n') out.pop_back();
   }

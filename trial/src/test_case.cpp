@@ -23,7 +23,12 @@ std::string seconds(double s) {
   return out.str();
 }
 
-std::string indent(const std::string& text, const std::string& prefix) {
+std::string where(const std::source_location& w) {
+  return std::string(w.file_name()) + ":" + std::to_string(w.line());
+}
+}  // namespace
+
+std::string detail::indent(const std::string& text, const std::string& prefix) {
   std::string out = prefix;
   for (char c : text) {
     out += c;
@@ -31,11 +36,6 @@ std::string indent(const std::string& text, const std::string& prefix) {
   }
   return out;
 }
-
-std::string where(const std::source_location& w) {
-  return std::string(w.file_name()) + ":" + std::to_string(w.line());
-}
-}  // namespace
 
 Seconds defaultTimeout() noexcept { return Seconds(defaultTimeoutSeconds.load()); }
 void setDefaultTimeout(Seconds timeout) noexcept { defaultTimeoutSeconds = timeout.count(); }
@@ -47,7 +47,7 @@ Runner::Result Runner::run(Deferred<void> d, const std::string& what) {
       detail::Fail() << what << " stalled: it has not fired and nothing is scheduled that could "
                      << "fire it (no delayed call is left on the test's clock).\n"
                      << "  It waits on:\n"
-                     << indent(d.waitChain(), "    ");
+                     << detail::indent(d.waitChain(), "    ");
       return Result::failed;
     }
     double next = pending[0]->getTime();
@@ -55,7 +55,7 @@ Runner::Result Runner::run(Deferred<void> d, const std::string& what) {
     if (next - start_ > timeout_.count()) {
       detail::Fail() << what << " timed out after " << seconds(timeout_.count())
                      << " of virtual time.\n  It waits on:\n"
-                     << indent(d.waitChain(), "    ") << "\n  The next delayed call is at "
+                     << detail::indent(d.waitChain(), "    ") << "\n  The next delayed call is at "
                      << seconds(next - start_) << ": " << pending[0]->repr();
       reactor_.advance(Seconds(std::max(0.0, start_ + timeout_.count() - reactor_.seconds())));
       // Cancel what the test waits on (a deferLater's call goes with it), so the janitor reports
@@ -66,17 +66,21 @@ Runner::Result Runner::run(Deferred<void> d, const std::string& what) {
     }
     reactor_.step();
   }
+  return detail::reportResult(d, what);
+}
+
+Runner::Result detail::reportResult(Deferred<void>& d, const std::string& what) {
   if (const Failure* f = d.failureResult()) {
     if (f->check<SkipTest>() != nullptr) {
       detail::reportAtTest("Skipped: " + f->getErrorMessage(), ::testing::TestPartResult::kSkip);
       detail::take(d);
-      return Result::skipped;
+      return Runner::Result::skipped;
     }
     detail::Fail() << what << " failed:\n" << detail::describeFailure(*f);
     detail::take(d);
-    return Result::failed;
+    return Runner::Result::failed;
   }
-  return Result::succeeded;
+  return Runner::Result::succeeded;
 }
 
 bool Runner::janitor() {
@@ -114,8 +118,8 @@ bool Runner::janitor() {
   return false;
 }
 
-void TestCase::runBody(const std::function<Deferred<void>()>& body) {
-  double start = reactor_.seconds();
+void detail::AsyncTestBase::runBody(const std::function<Deferred<void>()>& body) {
+  double start = now();
   auto guardedBody = [&body]() -> Deferred<void> {
     try {
       return body();
@@ -135,7 +139,7 @@ void TestCase::runBody(const std::function<Deferred<void>()>& body) {
       return f;
     });
     // The body may have changed the timeout (setTimeout): read it after the body ran.
-    result = Runner(reactor_, timeout_, start).run(std::move(d), "The test's Deferred");
+    result = drive(std::move(d), "The test's Deferred", timeout_, start);
   }
   bool failed = false;
   for (int i = 0; i < reported.size(); ++i)
@@ -164,9 +168,8 @@ void TestCase::runBody(const std::function<Deferred<void>()>& body) {
                  << "\") but passed; remove the todo.";
 }
 
-void TestCase::twRun(const std::function<Deferred<void>()>& body) {
+void detail::AsyncTestBase::twRun(const std::function<Deferred<void>()>& body) {
   LoggedErrorsScope logged;
-  Runner runner(reactor_, timeout_);
   auto guarded = [](const std::function<Deferred<void>()>& f) {
     try {
       return f();
@@ -178,18 +181,19 @@ void TestCase::twRun(const std::function<Deferred<void>()>& body) {
     detail::reportAtTest("Skipped: " + *skipReason_, ::testing::TestPartResult::kSkip);
     return;
   }
-  bool setUpDone = runner.drive(guarded([this] { return setUp(); }), "setUp");
+  bool setUpDone = drive(guarded([this] { return setUp(); }), "setUp", timeout_, now()) ==
+                   Runner::Result::succeeded;
   if (setUpDone) runBody(body);
   int index = static_cast<int>(cleanups_.size());
   while (!cleanups_.empty()) {
     auto cleanup = std::move(cleanups_.back());
     cleanups_.pop_back();
-    Runner(reactor_, timeout_).drive(guarded(cleanup), "cleanup " + std::to_string(index--));
+    drive(guarded(cleanup), "cleanup " + std::to_string(index--), timeout_, now());
   }
   if (setUpDone) {
-    Runner(reactor_, timeout_).drive(guarded([this] { return tearDown(); }), "tearDown");
+    drive(guarded([this] { return tearDown(); }), "tearDown", timeout_, now());
   }
-  runner.janitor();
+  janitor();
   std::vector<LogEvent> left = logged.take();
   if (!left.empty()) detail::Fail() << describeUnflushed(left);
 }

@@ -104,15 +104,20 @@ class Runner {
   double start_;
 };
 
-/// The base of TW_TEST fixtures: a fresh MemoryReactorClock per test, setUp/tearDown that may
-/// return Deferreds, cleanups, skip/todo.
-class TestCase : public ::testing::Test {
- public:
-  /// The test's reactor: TCP/UNIX/UDP records and the clock.
-  fakes::MemoryReactorClock& reactor() noexcept { return reactor_; }
-  /// The test's clock (the same object).
-  fakes::Clock& clock() noexcept { return reactor_; }
+namespace detail {
 
+/// Reports the result `d` has (a failure fails the test, naming `what`; a SkipTest skips it) and
+/// takes it.  Precondition: d.hasResult().
+Runner::Result reportResult(Deferred<void>& d, const std::string& what);
+
+/// Indents every line of `text` with `prefix`.
+std::string indent(const std::string& text, const std::string& prefix);
+
+/// What TestCase (virtual time) and ReactorTestCase (a real reactor) share: the steps of a run
+/// described above, cleanups, skip/todo, the timeout and the logged errors.  A subclass drives
+/// Deferreds on its reactor and runs its janitor.
+class AsyncTestBase : public ::testing::Test {
+ public:
   /// Runs before the body; may return a Deferred that the runner waits for.
   virtual Deferred<void> setUp() { return succeed(); }
   /// Runs after the body and the cleanups; may return a Deferred.
@@ -167,6 +172,16 @@ class TestCase : public ::testing::Test {
   /// Runs a body as described in test_case.hpp.  Called by TW_TEST / TW_TEST_F.
   void twRun(const std::function<Deferred<void>()>& body);
 
+ protected:
+  /// Drives `d` on this test's reactor until it has a result, or reports a stall or a timeout
+  /// (`timeout` counted from `start`, a time of now()).  See Runner::run.
+  virtual Runner::Result drive(Deferred<void> d, const std::string& what, Seconds timeout,
+                               double start) = 0;
+  /// The time on this test's reactor.
+  virtual double now() = 0;
+  /// Reports (as a test failure) and cleans what the test left on its reactor.
+  virtual void janitor() = 0;
+
  private:
   struct Todo {
     std::string reason;
@@ -174,11 +189,33 @@ class TestCase : public ::testing::Test {
   };
   void runBody(const std::function<Deferred<void>()>& body);
 
-  fakes::MemoryReactorClock reactor_;
   std::vector<std::function<Deferred<void>()>> cleanups_;
   std::optional<std::string> skipReason_;
   std::optional<Todo> todo_;
   Seconds timeout_ = defaultTimeout();
+};
+
+}  // namespace detail
+
+/// The base of TW_TEST fixtures: a fresh MemoryReactorClock per test, virtual time, stall
+/// detection, setUp/tearDown that may return Deferreds, cleanups, skip/todo.
+class TestCase : public detail::AsyncTestBase {
+ public:
+  /// The test's reactor: TCP/UNIX/UDP records and the clock.
+  fakes::MemoryReactorClock& reactor() noexcept { return reactor_; }
+  /// The test's clock (the same object).
+  fakes::Clock& clock() noexcept { return reactor_; }
+
+ protected:
+  Runner::Result drive(Deferred<void> d, const std::string& what, Seconds timeout,
+                       double start) override {
+    return Runner(reactor_, timeout, start).run(std::move(d), what);
+  }
+  double now() override { return reactor_.seconds(); }
+  void janitor() override { Runner(reactor_, timeout()).janitor(); }
+
+ private:
+  fakes::MemoryReactorClock reactor_;
 };
 
 }  // namespace tw::trial
