@@ -390,6 +390,51 @@ TYPED_TEST(TCPTests, abortConnection) {
   EXPECT_LT(client->built[0]->received.size(), big.size());
 }
 
+// A peer that resets the connection (abortConnection sends an RST) is a non-clean
+// ConnectionLost, carrying the errno, on this side.
+TYPED_TEST(TCPTests, resetByPeerIsConnectionLost) {
+  auto& r = this->reactor;
+  auto server = std::make_shared<ServerFactory<>>(
+      [&](Scripted& p) { p.onLost = [&](Scripted&, const tw::Failure&) { r.stop(); }; });
+  auto port = r.listenTCP(0, server, 50, "127.0.0.1");
+  auto client = std::make_shared<ClientFactory<>>(
+      [](Scripted& p) { p.onMade = [](Scripted& self) { self.tcp().abortConnection(); }; });
+  r.connectTCP("127.0.0.1", this->portOf(port->getHost()), client);
+  this->runBounded();
+  ASSERT_EQ(server->built.size(), 1u);
+  ASSERT_TRUE(server->built[0]->lost.has_value());
+  const tw::Failure& f = *server->built[0]->lost;
+  ASSERT_TRUE(f.template check<tw::error::ConnectionLost>()) << f.getErrorMessage();
+  EXPECT_FALSE(f.template check<tw::error::ConnectionAborted>());
+  try {
+    f.raiseException();
+  } catch (const tw::error::ConnectionLost& e) {
+    EXPECT_EQ(e.osError(), std::errc::connection_reset);
+  }
+}
+
+// A write that the kernel takes whole is sent at once: the connection is not watched for
+// writability afterwards (one send per write, no epoll_ctl).
+TYPED_TEST(TCPTests, smallWriteGoesStraightToTheSocket) {
+  auto& r = this->reactor;
+  std::size_t writersAfterWrite = 99;
+  std::size_t bufferedAfterWrite = 99;
+  auto server = std::make_shared<ServerFactory<>>();
+  auto port = r.listenTCP(0, server, 50, "127.0.0.1");
+  auto client = std::make_shared<ClientFactory<>>([&](Scripted& p) {
+    p.onMade = [&](Scripted& self) {
+      self.transport()->write("small");
+      writersAfterWrite = r.getWriters().size();
+      bufferedAfterWrite = dynamic_cast<tw::TCPConnection&>(*self.transport()).bufferedBytes();
+      r.stop();
+    };
+  });
+  r.connectTCP("127.0.0.1", this->portOf(port->getHost()), client);
+  this->runBounded();
+  EXPECT_EQ(writersAfterWrite, 0u);
+  EXPECT_EQ(bufferedAfterWrite, 0u);
+}
+
 // Half-close: the client sends and closes its writing half (writeConnectionLost); the server
 // sees readConnectionLost, answers and closes; the client reads the answer.
 TYPED_TEST(TCPTests, halfClose) {
