@@ -301,6 +301,19 @@ TYPED_TEST(TCPTests, connectTimeout) {
   EXPECT_TRUE(client->built.empty());
 }
 
+// connectTCP resolves a host name (here "localhost") before connecting.
+TYPED_TEST(TCPTests, connectByHostName) {
+  auto& r = this->reactor;
+  auto server = std::make_shared<ServerFactory<>>([&](Scripted&) { r.stop(); });
+  auto port = r.listenTCP(0, server, 50, "127.0.0.1");
+  auto client = std::make_shared<ClientFactory<>>();
+  client->onFailed = [&](const tw::Failure&) { r.stop(); };
+  r.connectTCP("localhost", this->portOf(port->getHost()), client);
+  this->runBounded();
+  EXPECT_FALSE(client->failed.has_value()) << client->failed->getErrorMessage();
+  EXPECT_EQ(server->built.size(), 1u);
+}
+
 // Listening on a port in use raises CannotListenError.
 TYPED_TEST(TCPTests, listenOnPortInUse) {
   auto& r = this->reactor;
@@ -553,7 +566,6 @@ class ChunkPusher : public tw::IPushProducer {
   void pauseProducing() override {
     ++pauses;
     paused_ = true;
-    maxBuffered = std::max(maxBuffered, t_.bufferedBytes());
   }
   void resumeProducing() override {
     ++resumes;
@@ -571,6 +583,7 @@ class ChunkPusher : public tw::IPushProducer {
       for (std::size_t i = 0; i < n; ++i) chunk[i] = static_cast<char>(next_++ % 251);
       remaining_ -= n;
       t_.write(chunk);
+      maxBuffered = std::max(maxBuffered, t_.bufferedBytes());
     }
     if (remaining_ == 0 && !done) {
       done = true;
@@ -593,7 +606,8 @@ class ChunkPusher : public tw::IPushProducer {
 };
 
 // A push producer is paused when the send buffer passes the high-water mark and resumed when it
-// drains; every byte arrives in order.
+// drains: the buffer never holds more than the mark plus one write, and every byte arrives in
+// order.
 TYPED_TEST(TCPTests, pushProducerIsPausedAndResumed) {
   auto& r = this->reactor;
   constexpr std::size_t kTotal = 16 * 1024 * 1024;
