@@ -343,6 +343,112 @@ TYPED_TEST(TCPTests, bindAddress) {
   EXPECT_EQ(dynamic_cast<const tw::IPv4Address&>(*host).host(), "127.0.0.1");
 }
 
+// Binding an outgoing connection to an address that is not local fails with ConnectBindError.
+TYPED_TEST(TCPTests, bindToForeignAddressFails) {
+  auto& r = this->reactor;
+  auto server = std::make_shared<ServerFactory<>>();
+  auto port = r.listenTCP(0, server, 50, "127.0.0.1");
+  auto client = std::make_shared<ClientFactory<>>();
+  client->onFailed = [&](const tw::Failure&) { r.stop(); };
+  r.connectTCP("127.0.0.1", this->portOf(port->getHost()), client, 30s,
+               tw::BindAddress{"192.0.2.1", 0});  // TEST-NET-1, never local
+  this->runBounded();
+  ASSERT_TRUE(client->failed.has_value());
+  EXPECT_TRUE(client->failed->template check<tw::error::ConnectBindError>())
+      << client->failed->getErrorMessage();
+}
+
+// The connector's life: connecting (connect() again throws; disconnect() stops the attempt),
+// then a new attempt that connects; disconnect() closes it; and connect() reconnects.
+TYPED_TEST(TCPTests, connectorStatesAndReconnect) {
+  auto& r = this->reactor;
+  auto server = std::make_shared<ServerFactory<>>();
+  auto port = r.listenTCP(0, server, 50, "127.0.0.1");
+  auto client = std::make_shared<ClientFactory<>>();
+  auto connector = std::dynamic_pointer_cast<tw::TCPConnector>(
+      r.connectTCP("127.0.0.1", this->portOf(port->getHost()), client));
+  ASSERT_TRUE(connector);
+  EXPECT_EQ(connector->state(), "connecting");
+  EXPECT_THROW(connector->connect(), std::logic_error);
+  connector->disconnect();
+  ASSERT_TRUE(client->failed.has_value());
+  EXPECT_TRUE(client->failed->template check<tw::error::UserError>());
+  EXPECT_EQ(connector->state(), "disconnected");
+  int losses = 0;
+  client->onLost = [&](const tw::Failure&) {
+    if (++losses == 1) {
+      connector->connect();  // reconnect from the factory's callback
+    } else {
+      r.stop();
+    }
+  };
+  connector->connect();
+  std::function<void()> poll = [&] {
+    if (connector->state() == "connected" && client->built.size() == losses + 1u) {
+      connector->disconnect();
+    }
+    if (losses < 2) r.callLater(5ms, poll);
+  };
+  r.callLater(5ms, poll);
+  this->runBounded();
+  EXPECT_EQ(losses, 2);
+  EXPECT_EQ(client->built.size(), 2u);
+  EXPECT_EQ(server->built.size(), 2u);
+  EXPECT_EQ(connector->state(), "disconnected");
+}
+
+// A factory that returns no protocol refuses the connection: a server closes it at once, and a
+// client's connector closes it and reports clientConnectionLost.
+TYPED_TEST(TCPTests, factoryRefusingTheConnection) {
+  auto& r = this->reactor;
+  class Refusing : public tw::ClientFactory {
+   public:
+    std::shared_ptr<tw::IProtocol> buildProtocol(const tw::IAddress&) override { return nullptr; }
+    void clientConnectionLost(tw::IConnector&, const tw::Failure& reason) override {
+      lost = reason;
+      if (onLost) onLost();
+    }
+    std::optional<tw::Failure> lost;
+    std::function<void()> onLost;
+  };
+  auto refusingServer = std::make_shared<Refusing>();
+  auto port = r.listenTCP(0, refusingServer, 50, "127.0.0.1");
+  auto client = std::make_shared<ClientFactory<>>();
+  client->onLost = [&](const tw::Failure&) { r.stop(); };
+  r.connectTCP("127.0.0.1", this->portOf(port->getHost()), client);
+  this->runBounded();
+  ASSERT_EQ(client->built.size(), 1u);
+  ASSERT_TRUE(client->built[0]->lost.has_value());
+
+  TypeParam r2;
+  auto server = std::make_shared<ServerFactory<>>();
+  auto port2 = r2.listenTCP(0, server, 50, "127.0.0.1");
+  auto refusingClient = std::make_shared<Refusing>();
+  refusingClient->onLost = [&] { r2.stop(); };
+  r2.connectTCP("127.0.0.1", this->portOf(port2->getHost()), refusingClient);
+  auto safety = r2.callLater(10s, [&] { r2.crash(); });
+  r2.run(false);
+  EXPECT_TRUE(safety->active());
+  ASSERT_TRUE(refusingClient->lost.has_value());
+  EXPECT_TRUE(refusingClient->lost->template check<tw::error::ConnectionDone>());
+}
+
+// stopListening twice: both Deferreds fire once the port is closed; the factory stops once.
+TYPED_TEST(TCPTests, stopListeningTwice) {
+  auto& r = this->reactor;
+  auto server = std::make_shared<ServerFactory<>>();
+  auto port = r.listenTCP(0, server, 50, "127.0.0.1");
+  int fired = 0;
+  port->stopListening().addCallback([&] { ++fired; });
+  port->stopListening().addCallback([&] { ++fired; });
+  EXPECT_EQ(fired, 0);
+  r.iterate();
+  EXPECT_EQ(fired, 2);
+  EXPECT_EQ(server->stops, 1);
+  port->stopListening().addCallback([&] { ++fired; });
+  EXPECT_EQ(fired, 3);
+}
+
 // --- closing -------------------------------------------------------------------------------------
 
 // loseConnection right after a large write sends every byte before closing.
@@ -644,6 +750,42 @@ TYPED_TEST(TCPTests, pushProducerIsPausedAndResumed) {
     inOrder = got[i] == static_cast<char>(i % 251);
   }
   EXPECT_TRUE(inOrder);
+}
+
+/// A push producer that only records what it is told.
+class RecordingProducer : public tw::IPushProducer {
+ public:
+  void pauseProducing() override { ++pauses; }
+  void resumeProducing() override { ++resumes; }
+  void stopProducing() override { ++stops; }
+  int pauses = 0;
+  int resumes = 0;
+  int stops = 0;
+};
+
+// A lost connection calls its producer's stopProducing before the protocol's connectionLost; a
+// producer registered after the loss is stopped at once.
+TYPED_TEST(TCPTests, lostConnectionStopsItsProducer) {
+  auto& r = this->reactor;
+  RecordingProducer producer;
+  RecordingProducer late;
+  int stopsSeenByConnectionLost = -1;
+  auto server = std::make_shared<ServerFactory<>>([&](Scripted& p) {
+    p.onMade = [&](Scripted& self) { self.transport()->registerProducer(producer, true); };
+    p.onLost = [&](Scripted& self, const tw::Failure&) {
+      stopsSeenByConnectionLost = producer.stops;
+      self.transport()->registerProducer(late, true);
+      r.stop();
+    };
+  });
+  auto port = r.listenTCP(0, server, 50, "127.0.0.1");
+  auto client = std::make_shared<ClientFactory<>>(
+      [](Scripted& p) { p.onMade = [](Scripted& self) { self.transport()->loseConnection(); }; });
+  r.connectTCP("127.0.0.1", this->portOf(port->getHost()), client);
+  this->runBounded();
+  EXPECT_EQ(stopsSeenByConnectionLost, 1);
+  EXPECT_EQ(producer.stops, 1);
+  EXPECT_EQ(late.stops, 1);
 }
 
 /// A pull producer writing one chunk per resumeProducing, `count` chunks, then closing.
