@@ -873,8 +873,9 @@ TYPED_TEST(TCPTests, echoOverIPv6) {
 
 namespace {
 
-/// A client connected over loopback (epoll), its protocol a RecordingProtocol; written() runs
-/// the reactor until the server side has seen no new bytes for a few iterations.
+/// A client connected over loopback on reactor R, its protocol a RecordingProtocol; written()
+/// runs the reactor until the server side has seen no new bytes for a few iterations.
+template <class R>
 struct TCPHarness {
   class Factory : public tw::ClientFactory {
    public:
@@ -909,7 +910,7 @@ struct TCPHarness {
     return server->built[0]->received;
   }
 
-  tw::EpollReactor reactor;
+  R reactor;
   std::shared_ptr<ServerFactory<>> server;
   std::shared_ptr<tw::IListeningPort> port;
   std::shared_ptr<tw::contract::RecordingProtocol> proto =
@@ -920,5 +921,7 @@ struct TCPHarness {
 }  // namespace
 
 namespace tw::contract {
-INSTANTIATE_TYPED_TEST_SUITE_P(TCP, TransportContract, ::testing::Types<TCPHarness>);
+using TCPHarnesses = ::testing::Types<TCPHarness<tw::EpollReactor>, TCPHarness<tw::PollReactor>,
+                                      TCPHarness<tw::SelectReactor>>;
+INSTANTIATE_TYPED_TEST_SUITE_P(TCP, TransportContract, TCPHarnesses);
 }  // namespace tw::contract
