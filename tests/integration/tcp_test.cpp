@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -447,6 +448,60 @@ TYPED_TEST(TCPTests, stopListeningTwice) {
   EXPECT_EQ(server->stops, 1);
   port->stopListening().addCallback([&] { ++fired; });
   EXPECT_EQ(fired, 3);
+}
+
+// Out of descriptors (EMFILE), a port logs, stops accepting for a moment while the reactor
+// serves everything else, and accepts the waiting connections once descriptors are free.
+TYPED_TEST(TCPTests, portOutOfDescriptorsBacksOffAndRecovers) {
+  auto& r = this->reactor;
+  tw::LogCapture captured;
+  auto server = std::make_shared<ServerFactory<>>();
+  auto port = r.listenTCP(0, server, 50, "127.0.0.1");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<std::uint16_t>(this->portOf(port->getHost())));
+  // Three connections wait in the accept queue (blocking connects on loopback complete there).
+  std::vector<int> clients;
+  for (int i = 0; i < 3; ++i) {
+    const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_EQ(::connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    clients.push_back(c);
+  }
+  // Allow no new descriptor at all.
+  const int probe = ::dup(0);
+  ASSERT_GE(probe, 0);
+  ::close(probe);
+  rlimit old{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old), 0);
+  rlimit low = old;
+  low.rlim_cur = static_cast<rlim_t>(probe);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  int ticks = 0;
+  std::function<void()> tick = [&] {
+    if (++ticks < 10) r.callLater(10ms, tick);
+  };
+  r.callLater(10ms, tick);
+  r.callLater(150ms, [&] {
+    ::setrlimit(RLIMIT_NOFILE, &old);  // descriptors are available again
+  });
+  std::function<void()> done = [&] {
+    if (server->built.size() == 3) {
+      r.stop();
+    } else {
+      r.callLater(10ms, done);
+    }
+  };
+  r.callLater(160ms, done);
+  this->runBounded();
+  ::setrlimit(RLIMIT_NOFILE, &old);
+  for (int c : clients) ::close(c);
+  EXPECT_EQ(ticks, 10);  // timers kept running while the port could not accept
+  EXPECT_EQ(server->built.size(), 3u);
+  auto errors = captured.errors();
+  ASSERT_FALSE(errors.empty());
+  EXPECT_NE(errors[0].text.find("Could not accept"), std::string::npos) << errors[0].text;
+  EXPECT_LE(errors.size(), 5u);  // a back-off, not a busy loop
 }
 
 // --- closing -------------------------------------------------------------------------------------
