@@ -982,5 +982,11 @@ struct TCPHarness {
 namespace tw::contract {
 using TCPHarnesses = ::testing::Types<TCPHarness<tw::EpollReactor>, TCPHarness<tw::PollReactor>,
                                       TCPHarness<tw::SelectReactor>>;
-INSTANTIATE_TYPED_TEST_SUITE_P(TCP, TransportContract, TCPHarnesses);
+struct TCPHarnessNames {
+  template <class H>
+  static std::string GetName(int /*i*/) {
+    return ReactorNames::GetName<decltype(std::declval<H>().reactor)>(0);
+  }
+};
+INSTANTIATE_TYPED_TEST_SUITE_P(TCP, TransportContract, TCPHarnesses, TCPHarnessNames);
 }  // namespace tw::contract
