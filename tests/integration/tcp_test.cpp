@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -308,6 +309,19 @@ TYPED_TEST(TCPTests, connectTimeout) {
   EXPECT_TRUE(client->built.empty());
 }
 
+// connectTCP resolves a host name (here "localhost") before connecting.
+TYPED_TEST(TCPTests, connectByHostName) {
+  auto& r = this->reactor;
+  auto server = std::make_shared<ServerFactory<>>([&](Scripted&) { r.stop(); });
+  auto port = r.listenTCP(0, server, 50, "127.0.0.1");
+  auto client = std::make_shared<ClientFactory<>>();
+  client->onFailed = [&](const tw::Failure&) { r.stop(); };
+  r.connectTCP("localhost", this->portOf(port->getHost()), client);
+  this->runBounded();
+  EXPECT_FALSE(client->failed.has_value()) << client->failed->getErrorMessage();
+  EXPECT_EQ(server->built.size(), 1u);
+}
+
 // Listening on a port in use raises CannotListenError.
 TYPED_TEST(TCPTests, listenOnPortInUse) {
   auto& r = this->reactor;
@@ -335,6 +349,170 @@ TYPED_TEST(TCPTests, bindAddress) {
   this->runBounded();
   ASSERT_TRUE(host);
   EXPECT_EQ(dynamic_cast<const tw::IPv4Address&>(*host).host(), "127.0.0.1");
+}
+
+// Binding an outgoing connection to an address that is not local fails with ConnectBindError.
+TYPED_TEST(TCPTests, bindToForeignAddressFails) {
+  auto& r = this->reactor;
+  auto server = std::make_shared<ServerFactory<>>();
+  auto port = r.listenTCP(0, server, 50, "127.0.0.1");
+  auto client = std::make_shared<ClientFactory<>>();
+  client->onFailed = [&](const tw::Failure&) { r.stop(); };
+  r.connectTCP("127.0.0.1", this->portOf(port->getHost()), client, 30s,
+               tw::BindAddress{"192.0.2.1", 0});  // TEST-NET-1, never local
+  this->runBounded();
+  ASSERT_TRUE(client->failed.has_value());
+  EXPECT_TRUE(client->failed->template check<tw::error::ConnectBindError>())
+      << client->failed->getErrorMessage();
+}
+
+// The connector's life: connecting (connect() again throws; disconnect() stops the attempt),
+// then a new attempt that connects; disconnect() closes it; and connect() reconnects.
+TYPED_TEST(TCPTests, connectorStatesAndReconnect) {
+  auto& r = this->reactor;
+  auto server = std::make_shared<ServerFactory<>>();
+  auto port = r.listenTCP(0, server, 50, "127.0.0.1");
+  auto client = std::make_shared<ClientFactory<>>();
+  auto connector = std::dynamic_pointer_cast<tw::TCPConnector>(
+      r.connectTCP("127.0.0.1", this->portOf(port->getHost()), client));
+  ASSERT_TRUE(connector);
+  EXPECT_EQ(connector->state(), "connecting");
+  EXPECT_THROW(connector->connect(), std::logic_error);
+  connector->disconnect();
+  ASSERT_TRUE(client->failed.has_value());
+  EXPECT_TRUE(client->failed->template check<tw::error::UserError>());
+  EXPECT_EQ(connector->state(), "disconnected");
+  int losses = 0;
+  client->onLost = [&](const tw::Failure&) {
+    if (++losses == 1) {
+      connector->connect();  // reconnect from the factory's callback
+    } else {
+      r.stop();
+    }
+  };
+  connector->connect();
+  std::function<void()> poll = [&] {
+    if (connector->state() == "connected" && client->built.size() == losses + 1u) {
+      connector->disconnect();
+    }
+    if (losses < 2) r.callLater(5ms, poll);
+  };
+  r.callLater(5ms, poll);
+  this->runBounded();
+  EXPECT_EQ(losses, 2);
+  EXPECT_EQ(client->built.size(), 2u);
+  EXPECT_EQ(server->built.size(), 2u);
+  EXPECT_EQ(connector->state(), "disconnected");
+}
+
+// A factory that returns no protocol refuses the connection: a server closes it at once, and a
+// client's connector closes it and reports clientConnectionLost.
+TYPED_TEST(TCPTests, factoryRefusingTheConnection) {
+  auto& r = this->reactor;
+  class Refusing : public tw::ClientFactory {
+   public:
+    std::shared_ptr<tw::IProtocol> buildProtocol(const tw::IAddress&) override { return nullptr; }
+    void clientConnectionLost(tw::IConnector&, const tw::Failure& reason) override {
+      lost = reason;
+      if (onLost) onLost();
+    }
+    std::optional<tw::Failure> lost;
+    std::function<void()> onLost;
+  };
+  auto refusingServer = std::make_shared<Refusing>();
+  auto port = r.listenTCP(0, refusingServer, 50, "127.0.0.1");
+  auto client = std::make_shared<ClientFactory<>>();
+  client->onLost = [&](const tw::Failure&) { r.stop(); };
+  r.connectTCP("127.0.0.1", this->portOf(port->getHost()), client);
+  this->runBounded();
+  ASSERT_EQ(client->built.size(), 1u);
+  ASSERT_TRUE(client->built[0]->lost.has_value());
+
+  TypeParam r2;
+  auto server = std::make_shared<ServerFactory<>>();
+  auto port2 = r2.listenTCP(0, server, 50, "127.0.0.1");
+  auto refusingClient = std::make_shared<Refusing>();
+  refusingClient->onLost = [&] { r2.stop(); };
+  r2.connectTCP("127.0.0.1", this->portOf(port2->getHost()), refusingClient);
+  auto safety = r2.callLater(10s, [&] { r2.crash(); });
+  r2.run(false);
+  EXPECT_TRUE(safety->active());
+  ASSERT_TRUE(refusingClient->lost.has_value());
+  EXPECT_TRUE(refusingClient->lost->template check<tw::error::ConnectionDone>());
+}
+
+// stopListening twice: both Deferreds fire once the port is closed; the factory stops once.
+TYPED_TEST(TCPTests, stopListeningTwice) {
+  auto& r = this->reactor;
+  auto server = std::make_shared<ServerFactory<>>();
+  auto port = r.listenTCP(0, server, 50, "127.0.0.1");
+  int fired = 0;
+  port->stopListening().addCallback([&] { ++fired; });
+  port->stopListening().addCallback([&] { ++fired; });
+  EXPECT_EQ(fired, 0);
+  r.iterate();
+  EXPECT_EQ(fired, 2);
+  EXPECT_EQ(server->stops, 1);
+  port->stopListening().addCallback([&] { ++fired; });
+  EXPECT_EQ(fired, 3);
+}
+
+// Out of descriptors (EMFILE), a port logs, stops accepting for a moment while the reactor
+// serves everything else, and accepts the waiting connections once descriptors are free.
+TYPED_TEST(TCPTests, portOutOfDescriptorsBacksOffAndRecovers) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // The sanitizers' own checks need descriptors (UBSan's vptr check opens a pipe).
+  GTEST_SKIP() << "not under sanitizers: the test leaves the process no free descriptor";
+#endif
+  auto& r = this->reactor;
+  tw::LogCapture captured;
+  auto server = std::make_shared<ServerFactory<>>();
+  auto port = r.listenTCP(0, server, 50, "127.0.0.1");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<std::uint16_t>(this->portOf(port->getHost())));
+  // Three connections wait in the accept queue (blocking connects on loopback complete there).
+  std::vector<int> clients;
+  for (int i = 0; i < 3; ++i) {
+    const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_EQ(::connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    clients.push_back(c);
+  }
+  // Allow no new descriptor at all.
+  const int probe = ::dup(0);
+  ASSERT_GE(probe, 0);
+  ::close(probe);
+  rlimit old{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old), 0);
+  rlimit low = old;
+  low.rlim_cur = static_cast<rlim_t>(probe);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  int ticks = 0;
+  std::function<void()> tick = [&] {
+    if (++ticks < 10) r.callLater(10ms, tick);
+  };
+  r.callLater(10ms, tick);
+  r.callLater(150ms, [&] {
+    ::setrlimit(RLIMIT_NOFILE, &old);  // descriptors are available again
+  });
+  std::function<void()> done = [&] {
+    if (server->built.size() == 3) {
+      r.stop();
+    } else {
+      r.callLater(10ms, done);
+    }
+  };
+  r.callLater(160ms, done);
+  this->runBounded();
+  ::setrlimit(RLIMIT_NOFILE, &old);
+  for (int c : clients) ::close(c);
+  EXPECT_EQ(ticks, 10);  // timers kept running while the port could not accept
+  EXPECT_EQ(server->built.size(), 3u);
+  auto errors = captured.errors();
+  ASSERT_FALSE(errors.empty());
+  EXPECT_NE(errors[0].text.find("Could not accept"), std::string::npos) << errors[0].text;
+  EXPECT_LE(errors.size(), 5u);  // a back-off, not a busy loop
 }
 
 // --- closing -------------------------------------------------------------------------------------
@@ -395,6 +573,51 @@ TYPED_TEST(TCPTests, abortConnection) {
   EXPECT_TRUE(client->built[0]->lost->template check<tw::error::ConnectionLost>())
       << client->built[0]->lost->getErrorMessage();
   EXPECT_LT(client->built[0]->received.size(), big.size());
+}
+
+// A peer that resets the connection (abortConnection sends an RST) is a non-clean
+// ConnectionLost, carrying the errno, on this side.
+TYPED_TEST(TCPTests, resetByPeerIsConnectionLost) {
+  auto& r = this->reactor;
+  auto server = std::make_shared<ServerFactory<>>(
+      [&](Scripted& p) { p.onLost = [&](Scripted&, const tw::Failure&) { r.stop(); }; });
+  auto port = r.listenTCP(0, server, 50, "127.0.0.1");
+  auto client = std::make_shared<ClientFactory<>>(
+      [](Scripted& p) { p.onMade = [](Scripted& self) { self.tcp().abortConnection(); }; });
+  r.connectTCP("127.0.0.1", this->portOf(port->getHost()), client);
+  this->runBounded();
+  ASSERT_EQ(server->built.size(), 1u);
+  ASSERT_TRUE(server->built[0]->lost.has_value());
+  const tw::Failure& f = *server->built[0]->lost;
+  ASSERT_TRUE(f.template check<tw::error::ConnectionLost>()) << f.getErrorMessage();
+  EXPECT_FALSE(f.template check<tw::error::ConnectionAborted>());
+  try {
+    f.raiseException();
+  } catch (const tw::error::ConnectionLost& e) {
+    EXPECT_EQ(e.osError(), std::errc::connection_reset);
+  }
+}
+
+// A write that the kernel takes whole is sent at once: the connection is not watched for
+// writability afterwards (one send per write, no epoll_ctl).
+TYPED_TEST(TCPTests, smallWriteGoesStraightToTheSocket) {
+  auto& r = this->reactor;
+  std::size_t writersAfterWrite = 99;
+  std::size_t bufferedAfterWrite = 99;
+  auto server = std::make_shared<ServerFactory<>>();
+  auto port = r.listenTCP(0, server, 50, "127.0.0.1");
+  auto client = std::make_shared<ClientFactory<>>([&](Scripted& p) {
+    p.onMade = [&](Scripted& self) {
+      self.transport()->write("small");
+      writersAfterWrite = r.getWriters().size();
+      bufferedAfterWrite = dynamic_cast<tw::TCPConnection&>(*self.transport()).bufferedBytes();
+      r.stop();
+    };
+  });
+  r.connectTCP("127.0.0.1", this->portOf(port->getHost()), client);
+  this->runBounded();
+  EXPECT_EQ(writersAfterWrite, 0u);
+  EXPECT_EQ(bufferedAfterWrite, 0u);
 }
 
 // Half-close: the client sends and closes its writing half (writeConnectionLost); the server
@@ -515,7 +738,6 @@ class ChunkPusher : public tw::IPushProducer {
   void pauseProducing() override {
     ++pauses;
     paused_ = true;
-    maxBuffered = std::max(maxBuffered, t_.bufferedBytes());
   }
   void resumeProducing() override {
     ++resumes;
@@ -533,6 +755,7 @@ class ChunkPusher : public tw::IPushProducer {
       for (std::size_t i = 0; i < n; ++i) chunk[i] = static_cast<char>(next_++ % 251);
       remaining_ -= n;
       t_.write(chunk);
+      maxBuffered = std::max(maxBuffered, t_.bufferedBytes());
     }
     if (remaining_ == 0 && !done) {
       done = true;
@@ -555,7 +778,8 @@ class ChunkPusher : public tw::IPushProducer {
 };
 
 // A push producer is paused when the send buffer passes the high-water mark and resumed when it
-// drains; every byte arrives in order.
+// drains: the buffer never holds more than the mark plus one write, and every byte arrives in
+// order.
 TYPED_TEST(TCPTests, pushProducerIsPausedAndResumed) {
   auto& r = this->reactor;
   constexpr std::size_t kTotal = 16 * 1024 * 1024;
@@ -592,6 +816,42 @@ TYPED_TEST(TCPTests, pushProducerIsPausedAndResumed) {
     inOrder = got[i] == static_cast<char>(i % 251);
   }
   EXPECT_TRUE(inOrder);
+}
+
+/// A push producer that only records what it is told.
+class RecordingProducer : public tw::IPushProducer {
+ public:
+  void pauseProducing() override { ++pauses; }
+  void resumeProducing() override { ++resumes; }
+  void stopProducing() override { ++stops; }
+  int pauses = 0;
+  int resumes = 0;
+  int stops = 0;
+};
+
+// A lost connection calls its producer's stopProducing before the protocol's connectionLost; a
+// producer registered after the loss is stopped at once.
+TYPED_TEST(TCPTests, lostConnectionStopsItsProducer) {
+  auto& r = this->reactor;
+  RecordingProducer producer;
+  RecordingProducer late;
+  int stopsSeenByConnectionLost = -1;
+  auto server = std::make_shared<ServerFactory<>>([&](Scripted& p) {
+    p.onMade = [&](Scripted& self) { self.transport()->registerProducer(producer, true); };
+    p.onLost = [&](Scripted& self, const tw::Failure&) {
+      stopsSeenByConnectionLost = producer.stops;
+      self.transport()->registerProducer(late, true);
+      r.stop();
+    };
+  });
+  auto port = r.listenTCP(0, server, 50, "127.0.0.1");
+  auto client = std::make_shared<ClientFactory<>>(
+      [](Scripted& p) { p.onMade = [](Scripted& self) { self.transport()->loseConnection(); }; });
+  r.connectTCP("127.0.0.1", this->portOf(port->getHost()), client);
+  this->runBounded();
+  EXPECT_EQ(stopsSeenByConnectionLost, 1);
+  EXPECT_EQ(producer.stops, 1);
+  EXPECT_EQ(late.stops, 1);
 }
 
 /// A pull producer writing one chunk per resumeProducing, `count` chunks, then closing.
@@ -679,8 +939,9 @@ TYPED_TEST(TCPTests, echoOverIPv6) {
 
 namespace {
 
-/// A client connected over loopback (epoll), its protocol a RecordingProtocol; written() runs
-/// the reactor until the server side has seen no new bytes for a few iterations.
+/// A client connected over loopback on reactor R, its protocol a RecordingProtocol; written()
+/// runs the reactor until the server side has seen no new bytes for a few iterations.
+template <class R>
 struct TCPHarness {
   class Factory : public tw::ClientFactory {
    public:
@@ -715,7 +976,7 @@ struct TCPHarness {
     return server->built[0]->received;
   }
 
-  tw::EpollReactor reactor;
+  R reactor;
   std::shared_ptr<ServerFactory<>> server;
   std::shared_ptr<tw::IListeningPort> port;
   std::shared_ptr<tw::contract::RecordingProtocol> proto =
@@ -726,5 +987,13 @@ struct TCPHarness {
 }  // namespace
 
 namespace tw::contract {
-INSTANTIATE_TYPED_TEST_SUITE_P(TCP, TransportContract, ::testing::Types<TCPHarness>);
+using TCPHarnesses = ::testing::Types<TCPHarness<tw::EpollReactor>, TCPHarness<tw::PollReactor>,
+                                      TCPHarness<tw::SelectReactor>>;
+struct TCPHarnessNames {
+  template <class H>
+  static std::string GetName(int /*i*/) {
+    return ReactorNames::GetName<decltype(std::declval<H>().reactor)>(0);
+  }
+};
+INSTANTIATE_TYPED_TEST_SUITE_P(TCP, TransportContract, TCPHarnesses, TCPHarnessNames);
 }  // namespace tw::contract

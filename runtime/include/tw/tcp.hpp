@@ -162,8 +162,12 @@ class TCPConnection final : public ITCPTransport,
 /// A listening TCP socket: accepts connections and builds a protocol for each.
 ///
 /// Accepts up to 100 connections per readiness (Twisted: Port.numberAccepts).  Out of
-/// descriptors (EMFILE/ENFILE) it logs and tries again at the next readiness.  A factory that
-/// returns no protocol has the connection closed at once.
+/// descriptors (EMFILE/ENFILE) it logs an error and stops accepting for 50 ms, then tries again
+/// (the connections wait in the kernel's queue; other descriptors are served meanwhile).  A
+/// factory that returns no protocol has the connection closed at once.
+///
+/// Differs from Twisted: Twisted's port keeps trying at every iteration (a busy loop while the
+/// process is out of descriptors).
 class TCPPort final : public IListeningPort,
                       public IReadDescriptor,
                       public std::enable_shared_from_this<TCPPort> {

@@ -44,6 +44,8 @@ using SockAddr = detail::SocketAddress;
 
 constexpr std::size_t kReadSize = 64 * 1024;
 constexpr int kNumberAccepts = 100;
+/// How long a port out of descriptors waits before it accepts again.
+constexpr Seconds kAcceptBackoff{0.05};
 
 const Logger& tcpLog() {
   static const Logger logger("tw.tcp");
@@ -539,8 +541,15 @@ std::optional<Failure> TCPPort::doRead() {
       if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // The pending connection stays queued and the socket stays readable: rather than spin
+        // on it, stop accepting for a moment (the other descriptors are served meanwhile).
         tcpLog().error("Could not accept new connection (" + lastError().message() + ") on " +
-                       logPrefix());
+                       logPrefix() + "; retrying in " + std::to_string(kAcceptBackoff.count()) +
+                       " s");
+        reactor_.removeReader(*this);
+        reactor_.callLater(kAcceptBackoff, [weak = weak_from_this()] {
+          if (auto self = weak.lock(); self && self->fd_ >= 0) self->reactor_.addReader(*self);
+        });
         break;
       }
       tcpLog().error("accept failed on " + logPrefix() + ": " + lastError().message());
