@@ -465,7 +465,7 @@ TYPED_TEST(TCPTests, portOutOfDescriptorsBacksOffAndRecovers) {
   GTEST_SKIP() << "not under sanitizers: the test leaves the process no free descriptor";
 #endif
   auto& r = this->reactor;
-  tw::LogCapture captured;
+  ExpectedErrors captured;
   auto server = std::make_shared<ServerFactory<>>();
   auto port = r.listenTCP(0, server, 50, "127.0.0.1");
   sockaddr_in addr{};
