@@ -114,7 +114,9 @@ TEST(TrialReactorTests, timeoutNamesWhatTheTestWaitsOn) {
 // them up (the port's socket is closed: the reactor watches nothing afterwards).
 TEST(TrialReactorTests, janitorNamesLeftovers) {
   Probe p;
-  auto failures = p.run([&p] {
+  int line = 0;
+  auto failures = p.run([&p, &line] {
+    line = __LINE__ + 1;
     p.reactor().listenTCP(0, tw::Factory::forProtocol<Echo>(), 50, "127.0.0.1");
     p.reactor().callLater(30s, [] {});
     return tw::succeed();
@@ -123,7 +125,9 @@ TEST(TrialReactorTests, janitorNamesLeftovers) {
   EXPECT_THAT(failures[0], HasSubstr("Reactor was unclean after the test:"));
   EXPECT_THAT(failures[0], HasSubstr("pending delayed call: <DelayedCall"));
   EXPECT_THAT(failures[0], HasSubstr(std::string(__FILE__)));
-  EXPECT_THAT(failures[0], HasSubstr("still watched"));
+  EXPECT_THAT(failures[0], HasSubstr("still watched: TCPPort"));
+  EXPECT_THAT(failures[0],
+              HasSubstr("(made at " + std::string(__FILE__) + ":" + std::to_string(line) + ")"));
   EXPECT_TRUE(p.reactor().getReaders().empty());
   EXPECT_TRUE(p.reactor().getDelayedCalls().empty());
 }

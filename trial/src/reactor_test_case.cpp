@@ -73,6 +73,10 @@ void ReactorTestCase::janitor() {
   std::vector<IFileDescriptor*> left = reactor_->removeAll();
   for (IFileDescriptor* fd : left) {
     dirty << "\n  descriptor " << fd->fileno() << " still watched: " << fd->logPrefix();
+    const std::source_location where = fd->createdAt();
+    if (where.file_name() != nullptr && where.file_name()[0] != '\0') {
+      dirty << " (made at " << where.file_name() << ":" << where.line() << ")";
+    }
   }
   for (IFileDescriptor* fd : left) {
     try {

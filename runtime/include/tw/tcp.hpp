@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <source_location>
 #include <span>
 #include <string>
 #include <string_view>
@@ -110,6 +111,9 @@ class TCPConnection final : public ITCPTransport,
   std::optional<Failure> doWrite() override;
   void connectionLost(const Failure& reason) override;
   std::string logPrefix() const override;
+  /// The listenTCP (accepted connections) or connectTCP call that led to this connection.
+  std::source_location createdAt() const override { return createdAt_; }
+  void setCreatedAt(const std::source_location& where) noexcept { createdAt_ = where; }
 
   /// The protocol, or nullptr before start().
   IProtocol* protocol() const noexcept { return protocol_.get(); }
@@ -138,6 +142,7 @@ class TCPConnection final : public ITCPTransport,
   int fd_;
   AddressPtr peer_;
   mutable AddressPtr host_;
+  std::source_location createdAt_;
   std::shared_ptr<IProtocolFactory> factory_;
   std::shared_ptr<TCPConnector> connector_;
   std::shared_ptr<IProtocol> protocol_;
@@ -191,6 +196,9 @@ class TCPPort final : public IListeningPort,
   std::optional<Failure> doRead() override;
   void connectionLost(const Failure& reason) override;
   std::string logPrefix() const override;
+  /// The listenTCP call that made this port.
+  std::source_location createdAt() const override { return createdAt_; }
+  void setCreatedAt(const std::source_location& where) noexcept { createdAt_ = where; }
 
  private:
   void finishStop();
@@ -206,6 +214,7 @@ class TCPPort final : public IListeningPort,
   bool stopping_ = false;
   bool stopped_ = false;
   std::vector<Deferred<void>> waiters_;
+  std::source_location createdAt_;
 };
 
 /// An outgoing TCP connection attempt, and the connection it makes.
@@ -235,6 +244,9 @@ class TCPConnector final : public IConnector, public std::enable_shared_from_thi
 
   /// "disconnected", "connecting" or "connected".
   std::string_view state() const noexcept;
+  /// The connectTCP call that made this connector.
+  const std::source_location& createdAt() const noexcept { return createdAt_; }
+  void setCreatedAt(const std::source_location& where) noexcept { createdAt_ = where; }
 
  private:
   friend class TCPConnection;
@@ -258,6 +270,7 @@ class TCPConnector final : public IConnector, public std::enable_shared_from_thi
   std::weak_ptr<TCPConnection> connection_;
   DelayedCallPtr timeoutCall_;
   DelayedCallPtr beginCall_;
+  std::source_location createdAt_;
 };
 
 }  // namespace tw

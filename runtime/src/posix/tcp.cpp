@@ -569,6 +569,7 @@ std::optional<Failure> TCPPort::doRead() {
     }
     auto connection =
         std::make_shared<TCPConnection>(reactor_, cfd, std::move(address), factory_, nullptr);
+    connection->setCreatedAt(createdAt_);
     reactor_.keepOwned(connection.get(), connection);
     connection->start(std::move(protocol));
   }
@@ -633,6 +634,7 @@ class TCPConnector::Attempt final : public IWriteDescriptor {
   }
   int fileno() const override { return fd_; }
   std::string logPrefix() const override { return "TCPConnector attempt"; }
+  std::source_location createdAt() const override { return connector_.createdAt(); }
   std::optional<Failure> doWrite() override {
     int err = 0;
     socklen_t len = sizeof err;
@@ -780,6 +782,7 @@ void TCPConnector::connectionMadeOn(int fd, const SockAddr& peerAddress) {
   }
   auto connection =
       std::make_shared<TCPConnection>(reactor_, fd, std::move(peer), factory_, shared_from_this());
+  connection->setCreatedAt(createdAt_);
   connection_ = connection;
   reactor_.keepOwned(connection.get(), connection);
   if (!protocol) {
@@ -847,9 +850,10 @@ void TCPConnector::disconnect() {
 
 std::shared_ptr<IListeningPort> PosixReactorBase::doListenTCP(
     int port, std::shared_ptr<IProtocolFactory> factory, int backlog, std::string_view interface,
-    const std::source_location& /*where*/) {
+    const std::source_location& where) {
   auto p =
       std::make_shared<TCPPort>(*this, port, std::move(factory), backlog, std::string(interface));
+  p->setCreatedAt(where);
   p->startListening();
   return p;
 }
@@ -858,9 +862,10 @@ std::shared_ptr<IConnector> PosixReactorBase::doConnectTCP(std::string_view host
                                                            std::shared_ptr<IClientFactory> factory,
                                                            Seconds timeout,
                                                            std::optional<BindAddress> bindAddress,
-                                                           const std::source_location& /*where*/) {
+                                                           const std::source_location& where) {
   auto c = std::make_shared<TCPConnector>(*this, std::string(host), port, std::move(factory),
                                           timeout, std::move(bindAddress));
+  c->setCreatedAt(where);
   c->connect();
   return c;
 }

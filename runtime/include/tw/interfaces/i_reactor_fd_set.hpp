@@ -5,6 +5,7 @@
 #pragma once
 
 #include <optional>
+#include <source_location>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,10 @@ class IFileDescriptor {
 
   /// A prefix for log lines about this descriptor.  Twisted: ILoggingContext.logPrefix.
   virtual std::string logPrefix() const { return "-"; }
+
+  /// Where the code that made this descriptor asked for it (the listenTCP or connectTCP call),
+  /// so trial's janitor can name it; empty (no file name) when unknown.
+  virtual std::source_location createdAt() const { return {}; }
 };
 
 /// A descriptor with data to read.
