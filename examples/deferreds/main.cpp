@@ -1,16 +1,20 @@
 /// @file
 /// A short tour of Deferreds, each step printing what happens: chains, errbacks, Deferreds
-/// returned from callbacks, cancellation, DeferredList and gatherResults, coroutines and
-/// unhandled failures.
+/// returned from callbacks, cancellation, DeferredList and gatherResults, coroutines, a timeout
+/// and unhandled failures.
 /// Twisted: the Deferred examples of Twisted's documentation ("Deferred Reference").
 /// Run: build/debug/examples/deferreds/deferreds_demo
+#include <chrono>
 #include <iostream>
 #include <stdexcept>
 #include <string>
 
 #include "tw/deferred.hpp"
 #include "tw/deferred_list.hpp"
+#include "tw/fakes/clock.hpp"
 #include "tw/logger.hpp"
+
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -138,7 +142,25 @@ int main() {
   check(greeting.valueResult() && *greeting.valueResult() == "alice@example.org & bob@example.org",
         "the coroutine's Deferred fired with both answers");
 
-  section("7. An unhandled failure is reported when the last handle goes away");
+  section("7. A timeout: addTimeout cancels a Deferred that takes too long");
+  {
+    tw::fakes::Clock clock;  // time moves only when we say so
+    tw::Deferred<std::string> reply;
+    reply.addTimeout(30s, clock);
+    std::cout << "   waiting for a reply, at most 30 s\n";
+    clock.advance(29s);
+    check(!reply.called(), "after 29 s the reply may still come");
+    clock.advance(1s);
+    bool timedOut = false;
+    reply.addErrback([&](const tw::Failure& f) {
+      std::cout << "   errback got " << f.repr() << "\n";
+      timedOut = f.check<tw::TimeoutError>() != nullptr;
+      return std::string("no reply");
+    });
+    check(timedOut, "after 30 s the Deferred failed with TimeoutError");
+  }
+
+  section("8. An unhandled failure is reported when the last handle goes away");
   {
     tw::LogCapture capture;
     {
