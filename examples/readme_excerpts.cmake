@@ -1,7 +1,7 @@
 # Checks that the C++ shown in an example's README is the example's code: every line of every
-# ```cpp block of <dir>/README.md must occur in <dir>'s sources (*.hpp, *.cpp, tests/*.cpp),
-# ignoring whitespace (so line breaks and indentation may differ). Lines that are only "..." or
-# a "// ..." comment are skipped: they mark elisions.
+# ```cpp block of <dir>/README.md must occur in <dir>'s sources (*.hpp, *.cpp, tests/*.cpp,
+# integration/*.cpp), ignoring whitespace (so line breaks and indentation may differ). Lines that
+# are only "..." or a "// ..." comment are skipped: they mark elisions.
 # Usage: cmake -D EXAMPLE_DIR=<dir> [-D DOC=<markdown file, default <dir>/README.md>]
 #        -P readme_excerpts.cmake
 if(NOT EXAMPLE_DIR)
@@ -17,7 +17,8 @@ function(masked out text)
   set(${out} "${text}" PARENT_SCOPE)
 endfunction()
 
-file(GLOB sources ${EXAMPLE_DIR}/*.hpp ${EXAMPLE_DIR}/*.cpp ${EXAMPLE_DIR}/tests/*.cpp)
+file(GLOB sources ${EXAMPLE_DIR}/*.hpp ${EXAMPLE_DIR}/*.cpp ${EXAMPLE_DIR}/tests/*.cpp
+  ${EXAMPLE_DIR}/integration/*.cpp)
 set(code "")
 foreach(source IN LISTS sources)
   file(READ ${source} text)
