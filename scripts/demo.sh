@@ -22,20 +22,23 @@ out=$build/demo
 rel=build/$preset/demo   # $out, as printed
 started=$SECONDS
 server_pid=
-baseline_pids=
+lcov_pids=
 
 fail() {
   echo "demo: FAILED: $*" >&2
   exit 1
 }
-# On any exit: stop what this script started and is still running.
+# On any exit: stop what this script started and is still running (each lcov is the leader of
+# its own process group, with its geninfo and gcov).
 cleanup() {
   local pid
-  for pid in $server_pid $baseline_pids; do
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      wait "$pid" 2>/dev/null || true
-    fi
+  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  for pid in $lcov_pids; do
+    kill -TERM -- "-$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
   done
 }
 trap cleanup EXIT
@@ -84,12 +87,20 @@ mkdir -p "$out/coverage"
 lcov_quiet --zerocounters "${dirs[@]}"
 # The baseline needs only the build's .gcno files: take it in the background, meanwhile (in the
 # same two halves, one lcov each).
+# lcov runs in the background in a process group of its own (setsid execs it: its pid is $!),
+# its output going to a log.
+lcov_background() {
+  local name=$1
+  shift
+  setsid lcov --quiet --rc lcov_branch_coverage=1 "$@" --output-file "$out/coverage/$name.info" \
+    >"$out/coverage/$name.log" 2>&1 &
+}
 mapfile -t half < <(lcov_dirs "${libraries[@]}")
-lcov_quiet --capture --initial "${half[@]}" --output-file "$out/coverage/base-libraries.info" &
-baseline_pids=$!
+lcov_background base-libraries --capture --initial "${half[@]}"
+lcov_pids=$!
 mapfile -t half < <(lcov_dirs "${others[@]}")
-lcov_quiet --capture --initial "${half[@]}" --output-file "$out/coverage/base-others.info" &
-baseline_pids+=" $!"
+lcov_background base-others --capture --initial "${half[@]}"
+lcov_pids+=" $!"
 
 # --- 2. the examples' tests under trial -------------------------------------------------------
 step "The examples' tests under trial (virtual time, fakes, no sockets)"
@@ -177,17 +188,17 @@ t=$SECONDS
 cov=$out/coverage
 # The counts of the run, in two halves at once (geninfo uses one core).
 mapfile -t half < <(lcov_dirs "${libraries[@]}")
-lcov_quiet --capture "${half[@]}" --output-file "$cov/run-libraries.info" &
-libraries_pid=$!
+lcov_background run-libraries --capture "${half[@]}"
+lcov_pids+=" $!"
 mapfile -t half < <(lcov_dirs "${others[@]}")
-lcov_quiet --capture "${half[@]}" --output-file "$cov/run-others.info"
-wait "$libraries_pid" || fail "lcov could not capture the counts of the libraries"
-for pid in $baseline_pids; do
-  wait "$pid" || fail "lcov could not capture the baseline"
+lcov_background run-others --capture "${half[@]}"
+lcov_pids+=" $!"
+for pid in $lcov_pids; do
+  wait "$pid" || fail "lcov failed (logs: $rel/coverage/*.log)"
 done
-baseline_pids=
+lcov_pids=
 for info in base-libraries base-others run-libraries run-others; do
-  [[ -s $cov/$info.info ]] || fail "lcov wrote no $info.info (in $rel/coverage)"
+  [[ -s $cov/$info.info ]] || fail "lcov wrote no $info.info (log: $rel/coverage/$info.log)"
 done
 lcov_quiet --add-tracefile "$cov/base-libraries.info" --add-tracefile "$cov/base-others.info" \
   --add-tracefile "$cov/run-libraries.info" --add-tracefile "$cov/run-others.info" \
