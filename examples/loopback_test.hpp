@@ -20,10 +20,9 @@
 /// @endcode
 #pragma once
 
-#include <exception>
 #include <memory>
 #include <optional>
-#include <string>
+#include <stdexcept>
 #include <utility>
 #include <vector>
 
@@ -105,14 +104,18 @@ class LoopbackTest : public ::testing::Test {
 
   /// Runs the reactor until `test` fires, then until the ports listen() opened are closed.  Fails
   /// the test if `test` fails (naming the failure), or if it has not fired within `limit`: a
-  /// timer then stops the reactor, so that a lost byte cannot hang the test.
+  /// timer then stops the reactor, so that a lost byte cannot hang the test, and `test` is
+  /// cancelled.
   void run(tw::Deferred<void> test, tw::Seconds limit = kTimeLimit) {
     bool timedOut = false;
     auto safety = reactor.callLater(limit, [&] {
       timedOut = true;
       reactor.crash();
     });
-    runUntil(std::move(test), timedOut, "the test");
+    runUntil(test, timedOut, "the test");
+    // A test stopped by the timer is cancelled (as trial does), which ends a coroutine waiting
+    // on a Deferred that would never fire.
+    if (timedOut) test.cancel();
     // Close the ports, and let the reactor run their factories' doStop.
     for (auto& port : ports_) runUntil(port->stopListening(), timedOut, "stopListening");
     ports_.clear();
@@ -120,30 +123,30 @@ class LoopbackTest : public ::testing::Test {
     EXPECT_FALSE(timedOut) << "the test had not finished after " << limit.count() << " s";
   }
 
-  /// A Deferred that fires `delay` from now on the reactor.
-  tw::Deferred<void> sleep(tw::Seconds delay) {
-    tw::Deferred<void> d;
-    reactor.callLater(delay, [d]() mutable { d.callback(); });
-    return d;
-  }
-
   tw::EpollReactor reactor;
 
  private:
   /// Runs the reactor (without signal handlers) until `d` fires or `timedOut` is set; a failure
-  /// of `d` fails the test, naming `what`.
+  /// of `d` fails the test, naming `what`.  If `d` fires later (after a time-out), nothing runs.
   void runUntil(tw::Deferred<void> d, const bool& timedOut, const char* what) {
     if (timedOut) return;
-    bool done = false;
-    auto end = [&] {
-      done = true;
-      if (reactor.running()) reactor.crash();
+    struct State {
+      bool done = false;
+      bool watching = true;
     };
-    d.addCallbacks(end, [&](const tw::Failure& failure) {
-      ADD_FAILURE() << what << " failed: " << failure.getErrorMessage();
+    auto state = std::make_shared<State>();
+    tw::EpollReactor* r = &reactor;
+    auto end = [state, r] {
+      if (!state->watching) return;
+      state->done = true;
+      if (r->running()) r->crash();
+    };
+    d.addCallbacks(end, [state, end, what](const tw::Failure& failure) {
+      if (state->watching) ADD_FAILURE() << what << " failed: " << failure.getErrorMessage();
       end();
     });
-    if (!done) reactor.run(false);
+    if (!state->done) reactor.run(false);
+    state->watching = false;
   }
 
   std::vector<std::shared_ptr<tw::IListeningPort>> ports_;

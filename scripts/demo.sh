@@ -22,20 +22,23 @@ out=$build/demo
 rel=build/$preset/demo   # $out, as printed
 started=$SECONDS
 server_pid=
-baseline_pids=
+lcov_pids=
 
 fail() {
   echo "demo: FAILED: $*" >&2
   exit 1
 }
-# On any exit: stop what this script started and is still running.
+# On any exit: stop what this script started and is still running (each lcov is the leader of
+# its own process group, with its geninfo and gcov).
 cleanup() {
   local pid
-  for pid in $server_pid $baseline_pids; do
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      wait "$pid" 2>/dev/null || true
-    fi
+  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  for pid in $lcov_pids; do
+    kill -TERM -- "-$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
   done
 }
 trap cleanup EXIT
@@ -67,29 +70,37 @@ echo "   built in $(elapsed "$t")"
 # Coverage counts from this run only: zero the counters, and take the zero baseline of every
 # instrumented file of the libraries and examples (so that code never run shows as 0%).
 lcov_quiet() {
-  lcov --quiet --rc lcov_branch_coverage=1 "$@" 2>&1 | { grep -v '^Subroutine .* redefined at ' || true; }
+  lcov --quiet --rc lcov_branch_coverage=1 "$@" 2>&1 |
+    { grep -v '^Subroutine .* redefined at ' || true; }
 }
-# The objects of the libraries and the examples, in two halves of about equal work for lcov: the
-# tests' objects (examples/CMakeFiles) count too, for the header and template code they run.
-libraries=(runtime fakes trial examples/calculator examples/chat examples/echo examples/qotd
+# The objects lcov reads, in two halves of about equal work: the libraries' and the examples'
+# code, and the examples' tests (which count too, for the header and template code they run).
+code_dirs=(runtime fakes trial examples/calculator examples/chat examples/echo examples/qotd
   examples/deferreds)
-others=(examples/CMakeFiles)
+test_dirs=(examples/CMakeFiles)
 lcov_dirs() {
   local d
   for d in "$@"; do printf -- '--directory\n%s\n' "$build/$d"; done
 }
-mapfile -t dirs < <(lcov_dirs "${libraries[@]}" "${others[@]}")
+# Runs lcov in the background, in a process group of its own (setsid execs it, so its pid is
+# $!), writing $out/coverage/<name>.info and its output to <name>.log.
+lcov_background() {
+  local name=$1
+  shift
+  setsid lcov --quiet --rc lcov_branch_coverage=1 "$@" --output-file "$out/coverage/$name.info" \
+    >"$out/coverage/$name.log" 2>&1 &
+}
+mapfile -t dirs < <(lcov_dirs "${code_dirs[@]}" "${test_dirs[@]}")
 rm -rf "$out/coverage"
 mkdir -p "$out/coverage"
 lcov_quiet --zerocounters "${dirs[@]}"
-# The baseline needs only the build's .gcno files: take it in the background, meanwhile (in the
-# same two halves, one lcov each).
-mapfile -t half < <(lcov_dirs "${libraries[@]}")
-lcov_quiet --capture --initial "${half[@]}" --output-file "$out/coverage/base-libraries.info" &
-baseline_pids=$!
-mapfile -t half < <(lcov_dirs "${others[@]}")
-lcov_quiet --capture --initial "${half[@]}" --output-file "$out/coverage/base-others.info" &
-baseline_pids+=" $!"
+# The baseline needs only the build's .gcno files: it is taken while the tests run.
+mapfile -t half < <(lcov_dirs "${code_dirs[@]}")
+lcov_background base-code --capture --initial "${half[@]}"
+lcov_pids=$!
+mapfile -t half < <(lcov_dirs "${test_dirs[@]}")
+lcov_background base-tests --capture --initial "${half[@]}"
+lcov_pids+=" $!"
 
 # --- 2. the examples' tests under trial -------------------------------------------------------
 step "The examples' tests under trial (virtual time, fakes, no sockets)"
@@ -176,21 +187,21 @@ step "Coverage of this run (lcov, genhtml)"
 t=$SECONDS
 cov=$out/coverage
 # The counts of the run, in two halves at once (geninfo uses one core).
-mapfile -t half < <(lcov_dirs "${libraries[@]}")
-lcov_quiet --capture "${half[@]}" --output-file "$cov/run-libraries.info" &
-libraries_pid=$!
-mapfile -t half < <(lcov_dirs "${others[@]}")
-lcov_quiet --capture "${half[@]}" --output-file "$cov/run-others.info"
-wait "$libraries_pid" || fail "lcov could not capture the counts of the libraries"
-for pid in $baseline_pids; do
-  wait "$pid" || fail "lcov could not capture the baseline"
+mapfile -t half < <(lcov_dirs "${code_dirs[@]}")
+lcov_background run-code --capture "${half[@]}"
+lcov_pids+=" $!"
+mapfile -t half < <(lcov_dirs "${test_dirs[@]}")
+lcov_background run-tests --capture "${half[@]}"
+lcov_pids+=" $!"
+for pid in $lcov_pids; do
+  wait "$pid" || fail "lcov failed (logs: $rel/coverage/*.log)"
 done
-baseline_pids=
-for info in base-libraries base-others run-libraries run-others; do
-  [[ -s $cov/$info.info ]] || fail "lcov wrote no $info.info (in $rel/coverage)"
+lcov_pids=
+for info in base-code base-tests run-code run-tests; do
+  [[ -s $cov/$info.info ]] || fail "lcov wrote no $info.info (log: $rel/coverage/$info.log)"
 done
-lcov_quiet --add-tracefile "$cov/base-libraries.info" --add-tracefile "$cov/base-others.info" \
-  --add-tracefile "$cov/run-libraries.info" --add-tracefile "$cov/run-others.info" \
+lcov_quiet --add-tracefile "$cov/base-code.info" --add-tracefile "$cov/base-tests.info" \
+  --add-tracefile "$cov/run-code.info" --add-tracefile "$cov/run-tests.info" \
   --output-file "$cov/total.info"
 lcov_quiet --extract "$cov/total.info" "$src/runtime/*" "$src/fakes/*" "$src/trial/*" \
   "$src/examples/*" --output-file "$cov/extracted.info"
