@@ -84,8 +84,9 @@ struct ThreadResultSender {
     try {
       reactor->callFromThread([r = std::move(result)] { r->deliver(); });
     } catch (...) {
-      Logger("tw.threads").failure("could not hand a thread's result to the reactor",
-                                   Failure::fromCurrentException());
+      Logger("tw.threads")
+          .failure("could not hand a thread's result to the reactor",
+                   Failure::fromCurrentException());
     }
   }
 };
@@ -156,20 +157,19 @@ auto deferToThreadPool(IReactorFromThreads& reactor, ThreadPool& pool, F f)
   result->deferred = new Deferred<R>(d);
   auto sender = std::make_shared<detail::ThreadResultSender<R>>(reactor, result);
   result.reset();  // the sender holds the only reference from here on
-  pool.callInThread(detail::makeCopyable(
-      [sender = std::move(sender), f = std::move(f)]() mutable {
-        detail::ThreadResult<R>& out = *sender->result;
-        try {
-          if constexpr (std::is_void_v<R>) {
-            f();
-          } else {
-            out.value.emplace(f());
-          }
-        } catch (...) {
-          out.error = std::current_exception();
-        }
-        out.ran = true;
-      }));
+  pool.callInThread(detail::makeCopyable([sender = std::move(sender), f = std::move(f)]() mutable {
+    detail::ThreadResult<R>& out = *sender->result;
+    try {
+      if constexpr (std::is_void_v<R>) {
+        f();
+      } else {
+        out.value.emplace(f());
+      }
+    } catch (...) {
+      out.error = std::current_exception();
+    }
+    out.ran = true;
+  }));
   return d;
 }
 
@@ -191,28 +191,27 @@ auto blockingCallFromThread(IReactorFromThreads& reactor, F f) ->
   using Unwrap = detail::UnwrapDeferred<R>;
   using V = typename Unwrap::type;
   auto state = std::make_shared<detail::BlockingResult<V>>();
-  reactor.callFromThread(
-      detail::makeCopyable([state, f = std::move(f)]() mutable {
-        try {
-          if constexpr (Unwrap::kIsDeferred) {
-            R d = f();
-            if constexpr (std::is_void_v<V>) {
-              d.addCallbacks([state] { state->succeed({}); },
-                             [state](Failure failure) { state->fail(failure.exception()); });
-            } else {
-              d.addCallbacks([state](V v) { state->succeed(std::move(v)); },
-                             [state](Failure failure) { state->fail(failure.exception()); });
-            }
-          } else if constexpr (std::is_void_v<R>) {
-            f();
-            state->succeed({});
-          } else {
-            state->succeed(f());
-          }
-        } catch (...) {
-          state->fail(std::current_exception());
+  reactor.callFromThread(detail::makeCopyable([state, f = std::move(f)]() mutable {
+    try {
+      if constexpr (Unwrap::kIsDeferred) {
+        R d = f();
+        if constexpr (std::is_void_v<V>) {
+          d.addCallbacks([state] { state->succeed({}); },
+                         [state](Failure failure) { state->fail(failure.exception()); });
+        } else {
+          d.addCallbacks([state](V v) { state->succeed(std::move(v)); },
+                         [state](Failure failure) { state->fail(failure.exception()); });
         }
-      }));
+      } else if constexpr (std::is_void_v<R>) {
+        f();
+        state->succeed({});
+      } else {
+        state->succeed(f());
+      }
+    } catch (...) {
+      state->fail(std::current_exception());
+    }
+  }));
   std::unique_lock lock(state->mutex);
   state->done.wait(lock, [&] { return state->finished; });
   if (state->error) std::rethrow_exception(state->error);
