@@ -4,6 +4,7 @@
 #include "tw/threads.hpp"
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -309,6 +310,85 @@ TEST_F(ThreadsTests, unhandledThreadFailureIsLogged) {
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].failure->getErrorMessage(), "lost");
   tw::trial::flushLoggedErrors<std::runtime_error>();
+}
+
+// The reactor's pool is made on first use, started when the reactor runs, and stopped by its
+// shutdown; deferToThread uses it.  Twisted: test_threads.ThreadsTests.test_deferToThread and
+// ReactorBase._initThreadPool / _stopThreadPool.
+TEST_F(ThreadsTests, reactorThreadsDeferToThread) {
+  tw::ReactorThreads threads(reactor);
+  tw::ThreadPool& reactorPool = threads.getThreadPool();
+  EXPECT_EQ(reactorPool.max(), 10u);
+  EXPECT_FALSE(reactorPool.started());
+  bool startedWhenRunning = false;
+  std::thread::id callbackThread;
+  int got = 0;
+  reactor.callWhenRunning([&] {
+    startedWhenRunning = reactorPool.started();
+    tw::deferToThread(threads, [] { return 5; }).addCallback([&](int v) {
+      got = v;
+      callbackThread = std::this_thread::get_id();
+      reactor.stop();
+    });
+  });
+  runBounded();
+  EXPECT_TRUE(startedWhenRunning);
+  EXPECT_EQ(got, 5);
+  EXPECT_EQ(callbackThread, reactorThread);
+  EXPECT_TRUE(reactorPool.joined());  // stopped by the shutdown
+  EXPECT_EQ(reactorPool.workers(), 0u);
+}
+
+// callInThread runs on the reactor's pool, suggestThreadPoolSize sets its maximum, and the
+// shutdown waits for a job still running.  Twisted: test_threads.ThreadsTests.test_callInThread,
+// test_suggestThreadPoolSize.
+TEST_F(ThreadsTests, reactorThreadsCallInThreadAndShutdownWaits) {
+  tw::ReactorThreads threads(reactor);
+  threads.suggestThreadPoolSize(3);
+  EXPECT_EQ(threads.getThreadPool().max(), 3u);
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool shutdownBegun = false;
+  std::atomic<bool> finished{false};
+  bool finishedAfterShutdown = false;
+  std::thread::id jobThread;
+  reactor.addSystemEventTrigger("before", "shutdown", [&] {
+    std::lock_guard lock(mutex);
+    shutdownBegun = true;
+    cv.notify_all();
+  });
+  reactor.addSystemEventTrigger("after", "shutdown",
+                                [&] { finishedAfterShutdown = finished.load(); });
+  reactor.callWhenRunning([&] {
+    threads.callInThread([&] {
+      jobThread = std::this_thread::get_id();
+      threads.callFromThread([&] { reactor.stop(); });
+      // Still running when the shutdown begins: its "during" phase must wait for this job.
+      std::unique_lock lock(mutex);
+      cv.wait_for(lock, 10s, [&] { return shutdownBegun; });
+      finished = true;
+    });
+  });
+  runBounded();
+  EXPECT_TRUE(finishedAfterShutdown);
+  EXPECT_NE(jobThread, reactorThread);
+  EXPECT_TRUE(threads.getThreadPool().joined());
+}
+
+// Destroyed before the reactor ran: the triggers go away and the (unstarted) pool is stopped;
+// the reactor then runs without them.
+TEST_F(ThreadsTests, reactorThreadsDestroyedBeforeRun) {
+  {
+    tw::ReactorThreads threads(reactor);
+    threads.callInThread([] {});
+  }
+  bool ran = false;
+  reactor.callWhenRunning([&] {
+    ran = true;
+    reactor.stop();
+  });
+  runBounded();
+  EXPECT_TRUE(ran);
 }
 
 }  // namespace

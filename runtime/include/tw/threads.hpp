@@ -15,6 +15,7 @@
 /// nothing leaks).
 #pragma once
 
+#include <concepts>
 #include <condition_variable>
 #include <exception>
 #include <functional>
@@ -27,6 +28,7 @@
 
 #include "tw/deferred.hpp"
 #include "tw/failure.hpp"
+#include "tw/interfaces/i_reactor_core.hpp"
 #include "tw/interfaces/i_reactor_threads.hpp"
 #include "tw/logger.hpp"
 #include "tw/thread_pool.hpp"
@@ -132,6 +134,59 @@ struct BlockingResult {
 
 }  // namespace detail
 
+/// A reactor's own thread pool: IReactorThreads for a reactor that only implements
+/// IReactorFromThreads and IReactorCore (such as PosixReactorBase).  Twisted: the thread pool
+/// part of twisted.internet.base.ReactorBase (getThreadPool, callInThread,
+/// suggestThreadPoolSize, _initThreadPool, _stopThreadPool).
+///
+/// The pool (0 to 10 threads, named "tw.reactor", as Twisted's) is made by the first
+/// `getThreadPool()` (or `callInThread`, `suggestThreadPoolSize`, `deferToThread`), started
+/// when the reactor runs (at once if it runs already), and stopped by a "during shutdown"
+/// trigger: `reactor.stop()` waits there for the running and queued jobs.
+///
+/// Preconditions: destroy this object before the reactor (declare it after). A job must not
+/// call `blockingCallFromThread` while the reactor shuts down: the reactor waits for the job
+/// and the job for the reactor (the same deadlock exists in Twisted).
+///
+/// Thread safety: `callFromThread` from any thread; everything else from the reactor's thread.
+///
+/// Differs from Twisted: a separate object rather than part of the reactor; after shutdown the
+/// stopped pool stays (work given to it is dropped, `deferToThread` throws) rather than a new
+/// pool being made.
+class ReactorThreads final : public IReactorThreads {
+ public:
+  /// For a reactor implementing both interfaces (EpollReactor, PollReactor, SelectReactor).
+  template <class Reactor>
+  requires std::derived_from<Reactor, IReactorCore> &&
+      std::derived_from<Reactor, IReactorFromThreads>
+  explicit ReactorThreads(Reactor& reactor) : ReactorThreads(reactor, reactor) {}
+  ReactorThreads(IReactorCore& core, IReactorFromThreads& fromThreads)
+      : core_(&core), fromThreads_(&fromThreads) {}
+  /// Removes the triggers and stops the pool (waiting for its jobs) if the reactor did not.
+  ~ReactorThreads() override;
+  ReactorThreads(const ReactorThreads&) = delete;
+  ReactorThreads& operator=(const ReactorThreads&) = delete;
+
+  /// Forwards to the reactor's callFromThread.
+  void callFromThread(std::function<void()> f) override;
+  /// Runs `f` on the reactor's pool.
+  void callInThread(std::function<void()> f) override;
+  /// Sets the pool's maximum (Twisted: `adjustPoolsize(maxthreads=size)`).
+  /// @throws std::invalid_argument below the pool's minimum.
+  void suggestThreadPoolSize(std::size_t size) override;
+  /// The reactor's pool, made on first use.
+  ThreadPool& getThreadPool();
+
+ private:
+  void stopThreadPool();
+
+  IReactorCore* core_;
+  IReactorFromThreads* fromThreads_;
+  std::unique_ptr<ThreadPool> pool_;
+  std::optional<TriggerId> startupId_;
+  std::optional<TriggerId> shutdownId_;
+};
+
 /// Runs `f()` on a thread of `pool`; returns a Deferred that fires **on the reactor's thread**
 /// (through `reactor.callFromThread`) with `f`'s result, or with a Failure of the exception it
 /// threw.  Call it from the reactor's thread.  Twisted: twisted.internet.threads.deferToThreadPool.
@@ -171,6 +226,12 @@ auto deferToThreadPool(IReactorFromThreads& reactor, ThreadPool& pool, F f)
     out.ran = true;
   }));
   return d;
+}
+
+/// deferToThreadPool on the reactor's own pool.  Twisted: twisted.internet.threads.deferToThread.
+template <class F>
+auto deferToThread(ReactorThreads& reactor, F f) -> Deferred<std::invoke_result_t<F&>> {
+  return deferToThreadPool(reactor, reactor.getThreadPool(), std::move(f));
 }
 
 /// Runs `f()` on the reactor's thread and waits for it: returns its result, or rethrows the
@@ -226,6 +287,12 @@ inline void callMultipleInThread(ThreadPool& pool, std::vector<std::function<voi
   pool.callInThread(detail::makeCopyable([calls = std::move(calls)]() mutable {
     for (auto& call : calls) call();
   }));
+}
+
+/// callMultipleInThread on the reactor's own pool.
+inline void callMultipleInThread(ReactorThreads& reactor,
+                                 std::vector<std::function<void()>> calls) {
+  callMultipleInThread(reactor.getThreadPool(), std::move(calls));
 }
 
 }  // namespace tw
