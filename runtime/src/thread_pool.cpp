@@ -169,8 +169,9 @@ std::size_t ThreadPool::max() const {
 }
 
 void ThreadPool::spawnLocked() {
-  ++live_;
+  // The new thread waits for mutex_ (held here) before it reads anything.
   threads_.emplace_back([this] { workerLoop(); });
+  ++live_;
 }
 
 bool ThreadPool::isPoolThreadLocked() const {

@@ -150,9 +150,9 @@ struct BlockingResult {
 ///
 /// Thread safety: `callFromThread` from any thread; everything else from the reactor's thread.
 ///
-/// Differs from Twisted: a separate object rather than part of the reactor; after shutdown the
-/// stopped pool stays (work given to it is dropped, `deferToThread` throws) rather than a new
-/// pool being made.
+/// Differs from Twisted: a separate object rather than part of the reactor (PosixReactorBase
+/// does not implement IReactorInThreads yet); after shutdown the stopped pool stays (work
+/// given to it is dropped, `deferToThread` throws) rather than a new pool being made.
 class ReactorThreads final : public IReactorThreads {
  public:
   /// For a reactor implementing both interfaces (EpollReactor, PollReactor, SelectReactor).
@@ -197,9 +197,8 @@ class ReactorThreads final : public IReactorThreads {
 /// If the pool drops the job (it was stopped before running it), the Deferred never fires, as
 /// in Twisted.
 ///
-/// Differs from Twisted: the reactor is any IReactorFromThreads (Twisted's takes the reactor
-/// for its callFromThread too); a pool already stopped throws std::logic_error at once
-/// (Twisted returns a Deferred that never fires).
+/// Differs from Twisted: `deferToThreadPool` on a pool already stopped throws std::logic_error
+/// at once (Twisted returns a Deferred that never fires).
 template <class F>
 auto deferToThreadPool(IReactorFromThreads& reactor, ThreadPool& pool, F f)
     -> Deferred<std::invoke_result_t<F&>> {
@@ -282,7 +281,8 @@ auto blockingCallFromThread(IReactorFromThreads& reactor, F f) ->
 /// Runs the functions one after the other on one thread of `pool`. An exception stops the ones
 /// after it and is logged by the pool.  Twisted: twisted.internet.threads.callMultipleInThread.
 ///
-/// Differs from Twisted: takes the pool (Twisted uses the reactor's).
+/// Differs from Twisted: `callMultipleInThread` takes a pool or a ReactorThreads (Twisted uses
+/// the global reactor's pool).
 inline void callMultipleInThread(ThreadPool& pool, std::vector<std::function<void()>> calls) {
   pool.callInThread(detail::makeCopyable([calls = std::move(calls)]() mutable {
     for (auto& call : calls) call();
