@@ -391,4 +391,23 @@ TEST_F(ThreadsTests, reactorThreadsDestroyedBeforeRun) {
   EXPECT_TRUE(ran);
 }
 
+// A job given to the reactor's pool that throws is logged in "tw.threadpool" (from the pool's
+// thread), and the pool goes on.  Twisted: test_threads.ThreadsTests.test_callInThread...
+// (log.err).
+TEST_F(ThreadsTests, reactorThreadsJobErrorIsLogged) {
+  tw::ReactorThreads threads(reactor);
+  tw::LogCapture log;
+  threads.suggestThreadPoolSize(1);
+  reactor.callWhenRunning([&] {
+    threads.callInThread([] { throw std::domain_error("pool job"); });
+    threads.callInThread([&] { threads.callFromThread([&] { reactor.stop(); }); });
+  });
+  runBounded();
+  auto errors = log.errors();
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].ns, "tw.threadpool");
+  EXPECT_EQ(errors[0].failure->getErrorMessage(), "pool job");
+  EXPECT_EQ(tw::trial::flushLoggedErrors<std::domain_error>().size(), 1u);
+}
+
 }  // namespace
