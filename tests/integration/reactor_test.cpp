@@ -17,6 +17,7 @@
 
 #include <gtest/gtest.h>
 
+#include "reactors.hpp"
 #include "tw/deferred.hpp"
 #include "tw/error.hpp"
 #include "tw/logger.hpp"
@@ -25,46 +26,14 @@
 
 namespace {
 
-/// Captures the log, and takes the errors the test provokes on purpose, so that trial (which
-/// fails a test for an error logged and not flushed) does not fail it.
-struct ExpectedErrors : tw::LogCapture {
-  ~ExpectedErrors() { tw::trial::flushLoggedErrors(); }
-};
-
 using namespace std::chrono_literals;
+using tw::testing::ExpectedErrors;
+using tw::testing::ReactorNames;
+using tw::testing::Reactors;
 
 template <class R>
-class ReactorTests : public ::testing::Test {
- protected:
-  /// Runs the reactor (without signal handlers unless asked) with a safety timer that crashes it
-  /// and fails the test after `limit`.
-  void runBounded(tw::Seconds limit = 5s, bool signals = false) {
-    timedOut_ = false;
-    auto safety = reactor.callLater(limit, [this] {
-      timedOut_ = true;
-      reactor.crash();
-    });
-    reactor.run(signals);
-    if (safety->active()) safety->cancel();
-    EXPECT_FALSE(timedOut_) << "the reactor was still running after the time limit";
-  }
+class ReactorTests : public tw::testing::RealReactorTest<R> {};
 
-  R reactor;
-
- private:
-  bool timedOut_ = false;
-};
-
-struct ReactorNames {
-  template <class R>
-  static std::string GetName(int /*i*/) {
-    if (std::is_same_v<R, tw::EpollReactor>) return "epoll";
-    if (std::is_same_v<R, tw::PollReactor>) return "poll";
-    return "select";
-  }
-};
-
-using Reactors = ::testing::Types<tw::EpollReactor, tw::PollReactor, tw::SelectReactor>;
 TYPED_TEST_SUITE(ReactorTests, Reactors, ReactorNames);
 
 /// A pipe whose ends close with the object.

@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include "../fakes/transport_contract.hpp"
+#include "reactors.hpp"
 #include "tw/address.hpp"
 #include "tw/error.hpp"
 #include "tw/factory.hpp"
@@ -30,47 +31,14 @@
 
 namespace {
 
-/// Captures the log, and takes the errors the test provokes on purpose, so that trial (which
-/// fails a test for an error logged and not flushed) does not fail it.
-struct ExpectedErrors : tw::LogCapture {
-  ~ExpectedErrors() { tw::trial::flushLoggedErrors(); }
-};
-
 using namespace std::chrono_literals;
+using tw::testing::ExpectedErrors;
+using tw::testing::ReactorNames;
+using tw::testing::Reactors;
 
 template <class R>
-class TCPTests : public ::testing::Test {
- protected:
-  /// Runs the reactor with a safety timer that crashes it and fails the test after `limit`.
-  void runBounded(tw::Seconds limit = 10s) {
-    bool timedOut = false;
-    auto safety = reactor.callLater(limit, [&] {
-      timedOut = true;
-      reactor.crash();
-    });
-    reactor.run(false);
-    if (safety->active()) safety->cancel();
-    EXPECT_FALSE(timedOut) << "the reactor was still running after the time limit";
-  }
+class TCPTests : public tw::testing::RealReactorTest<R> {};
 
-  static int portOf(const tw::AddressPtr& a) {
-    if (auto* v4 = dynamic_cast<const tw::IPv4Address*>(a.get())) return v4->port();
-    return dynamic_cast<const tw::IPv6Address&>(*a).port();
-  }
-
-  R reactor;
-};
-
-struct ReactorNames {
-  template <class R>
-  static std::string GetName(int /*i*/) {
-    if (std::is_same_v<R, tw::EpollReactor>) return "epoll";
-    if (std::is_same_v<R, tw::PollReactor>) return "poll";
-    return "select";
-  }
-};
-
-using Reactors = ::testing::Types<tw::EpollReactor, tw::PollReactor, tw::SelectReactor>;
 TYPED_TEST_SUITE(TCPTests, Reactors, ReactorNames);
 
 /// A protocol whose callbacks are set by the test.

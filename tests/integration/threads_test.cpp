@@ -19,30 +19,18 @@
 #include "tw/posix_reactor.hpp"
 #include "tw/thread_pool.hpp"
 #include "tw/trial/logged_errors.hpp"
+#include "reactors.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 
-class ThreadsTests : public ::testing::Test {
+class ThreadsTests : public tw::testing::RealReactorTest<tw::EpollReactor> {
  protected:
   ThreadsTests() { pool.start(); }
   ~ThreadsTests() override { pool.stop(); }
 
-  /// Runs the reactor until stopped, or crashes it and fails the test after `limit`.
-  void runBounded(tw::Seconds limit = 10s) {
-    bool timedOut = false;
-    auto safety = reactor.callLater(limit, [&] {
-      timedOut = true;
-      reactor.crash();
-    });
-    reactor.run(false);
-    if (safety->active()) safety->cancel();
-    EXPECT_FALSE(timedOut) << "the reactor was still running after the time limit";
-  }
-
   const std::thread::id reactorThread = std::this_thread::get_id();
-  tw::EpollReactor reactor;
   tw::ThreadPool pool{0, 4, "threads-test"};
 };
 
