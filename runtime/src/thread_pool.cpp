@@ -57,7 +57,7 @@ void ThreadPool::start() {
 
 void ThreadPool::stop() {
   std::vector<std::thread> threads;
-  std::deque<std::function<void()>> dropped;
+  std::deque<Job> dropped;
   {
     std::lock_guard lock(mutex_);
     if (isPoolThreadLocked()) {
@@ -81,10 +81,10 @@ void ThreadPool::stop() {
   dropped.clear();
 }
 
-void ThreadPool::callInThread(std::function<void()> f) {
+void ThreadPool::callInThread(std::function<void()> f, std::source_location where) {
   std::lock_guard lock(mutex_);
   if (joined_) return;
-  queue_.push_back(std::move(f));
+  queue_.push_back(Job{std::move(f), where});
   if (!started_) return;
   // Every queued job beyond the idle threads (less those about to quit) needs a thread of its
   // own, within the maximum.
@@ -148,6 +148,15 @@ std::size_t ThreadPool::queued() const {
   return queue_.size();
 }
 
+std::vector<ThreadPool::JobInfo> ThreadPool::jobs() const {
+  std::lock_guard lock(mutex_);
+  std::vector<JobInfo> out;
+  out.reserve(running_.size() + queue_.size());
+  for (const auto& where : running_) out.push_back(JobInfo{where, true});
+  for (const auto& job : queue_) out.push_back(JobInfo{job.where, false});
+  return out;
+}
+
 bool ThreadPool::started() const {
   std::lock_guard lock(mutex_);
   return started_;
@@ -188,7 +197,8 @@ void ThreadPool::workerLoop() {
       return;
     }
     if (!queue_.empty()) {
-      std::function<void()> job = std::move(queue_.front());
+      std::function<void()> job = std::move(queue_.front().f);
+      const auto site = running_.insert(running_.end(), queue_.front().where);
       queue_.pop_front();
       ++busy_;
       lock.unlock();
@@ -198,6 +208,11 @@ void ThreadPool::workerLoop() {
         poolLogger().failure("Unhandled error in a job of ThreadPool " + name_,
                              Failure::fromCurrentException());
       }
+      // Off the list of jobs first: destroying the job may hand its result to another thread
+      // (deferToThreadPool does), which may then ask jobs() and must not see it.
+      lock.lock();
+      running_.erase(site);
+      lock.unlock();
       job = nullptr;  // its captures die on this thread, before the next job
       lock.lock();
       --busy_;

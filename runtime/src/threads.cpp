@@ -29,8 +29,8 @@ void ReactorThreads::callFromThread(std::function<void()> f) {
   fromThreads_->callFromThread(std::move(f));
 }
 
-void ReactorThreads::callInThread(std::function<void()> f) {
-  getThreadPool().callInThread(std::move(f));
+void ReactorThreads::doCallInThread(std::function<void()> f, const std::source_location& where) {
+  getThreadPool().callInThread(std::move(f), where);
 }
 
 void ReactorThreads::suggestThreadPoolSize(std::size_t size) {

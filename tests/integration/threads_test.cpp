@@ -12,14 +12,17 @@
 #include <thread>
 #include <vector>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "reactors.hpp"
 #include "tw/deferred.hpp"
+#include "tw/error.hpp"
 #include "tw/logger.hpp"
 #include "tw/posix_reactor.hpp"
 #include "tw/thread_pool.hpp"
+#include "tw/trial/assertions.hpp"
 #include "tw/trial/logged_errors.hpp"
-#include "reactors.hpp"
 
 namespace {
 
@@ -300,20 +303,25 @@ TEST_F(ThreadsTests, unhandledThreadFailureIsLogged) {
   tw::trial::flushLoggedErrors<std::runtime_error>();
 }
 
-// The reactor's pool is made on first use, started when the reactor runs, and stopped by its
-// shutdown; deferToThread uses it.  Twisted: test_threads.ThreadsTests.test_deferToThread and
-// ReactorBase._initThreadPool / _stopThreadPool.
-TEST_F(ThreadsTests, reactorThreadsDeferToThread) {
-  tw::ReactorThreads threads(reactor);
-  tw::ThreadPool& reactorPool = threads.getThreadPool();
+// The reactor's own pool is made on first use, started when the reactor runs, and stopped by
+// its shutdown; deferToThread(reactor, f) uses it.  Twisted: test_threads.ThreadsTests.
+// test_deferToThread and ReactorBase._initThreadPool / _stopThreadPool.
+TEST_F(ThreadsTests, reactorDeferToThread) {
+  EXPECT_EQ(reactor.threadpool(), nullptr);
+  tw::ThreadPool& reactorPool = reactor.getThreadPool();
+  EXPECT_EQ(reactor.threadpool(), &reactorPool);
   EXPECT_EQ(reactorPool.max(), 10u);
+  EXPECT_EQ(reactorPool.name(), "tw.reactor");
   EXPECT_FALSE(reactorPool.started());
   bool startedWhenRunning = false;
-  std::thread::id callbackThread;
+  std::thread::id jobThread, callbackThread;
   int got = 0;
   reactor.callWhenRunning([&] {
     startedWhenRunning = reactorPool.started();
-    tw::deferToThread(threads, [] { return 5; }).addCallback([&](int v) {
+    tw::deferToThread(reactor, [&] {
+      jobThread = std::this_thread::get_id();
+      return 5;
+    }).addCallback([&](int v) {
       got = v;
       callbackThread = std::this_thread::get_id();
       reactor.stop();
@@ -322,6 +330,7 @@ TEST_F(ThreadsTests, reactorThreadsDeferToThread) {
   runBounded();
   EXPECT_TRUE(startedWhenRunning);
   EXPECT_EQ(got, 5);
+  EXPECT_NE(jobThread, reactorThread);
   EXPECT_EQ(callbackThread, reactorThread);
   EXPECT_TRUE(reactorPool.joined());  // stopped by the shutdown
   EXPECT_EQ(reactorPool.workers(), 0u);
@@ -329,11 +338,11 @@ TEST_F(ThreadsTests, reactorThreadsDeferToThread) {
 
 // callInThread runs on the reactor's pool, suggestThreadPoolSize sets its maximum, and the
 // shutdown waits for a job still running.  Twisted: test_threads.ThreadsTests.test_callInThread,
-// test_suggestThreadPoolSize.
-TEST_F(ThreadsTests, reactorThreadsCallInThreadAndShutdownWaits) {
-  tw::ReactorThreads threads(reactor);
+// test_suggestThreadPoolSize.  Through the IReactorThreads interface, as user code holds it.
+TEST_F(ThreadsTests, reactorCallInThreadAndShutdownWaits) {
+  tw::IReactorThreads& threads = reactor;
   threads.suggestThreadPoolSize(3);
-  EXPECT_EQ(threads.getThreadPool().max(), 3u);
+  EXPECT_EQ(reactor.getThreadPool().max(), 3u);
   std::mutex mutex;
   std::condition_variable cv;
   bool shutdownBegun = false;
@@ -360,7 +369,86 @@ TEST_F(ThreadsTests, reactorThreadsCallInThreadAndShutdownWaits) {
   runBounded();
   EXPECT_TRUE(finishedAfterShutdown);
   EXPECT_NE(jobThread, reactorThread);
-  EXPECT_TRUE(threads.getThreadPool().joined());
+  EXPECT_TRUE(reactor.getThreadPool().joined());
+}
+
+// A reactor destroyed while its pool runs a job waits for the job, and the job's result, handed
+// to the dying reactor, is dropped without firing or leaking anything.
+TEST(ReactorThreadPoolTests, destroyedReactorWaitsForItsPool) {
+  std::atomic<bool> finished{false};
+  bool fired = false;
+  {
+    tw::EpollReactor r;
+    r.getThreadPool().start();
+    tw::deferToThread(r, [&] {
+      std::this_thread::sleep_for(50ms);
+      finished = true;
+      return 1;
+    }).addCallback([&](int) { fired = true; });
+  }
+  EXPECT_TRUE(finished);
+  EXPECT_FALSE(fired);
+}
+
+// resolve() answers an IP literal at once, and looks a name up on the reactor's pool: the
+// loop is not blocked.  Twisted: test_base.ThreadedResolverTests.test_success.
+TEST_F(ThreadsTests, resolveUsesThePool) {
+  EXPECT_EQ(tw::trial::successResultOf(reactor.resolve("10.1.2.3", 5s)), "10.1.2.3");
+  EXPECT_EQ(reactor.threadpool(), nullptr);  // no pool needed for a literal
+  std::string got;
+  reactor.callWhenRunning([&] {
+    reactor.resolve("localhost", 5s).addCallback([&](std::string address) {
+      got = std::move(address);
+      reactor.stop();
+    });
+  });
+  runBounded();
+  EXPECT_EQ(got, "127.0.0.1");
+  ASSERT_NE(reactor.threadpool(), nullptr);
+  EXPECT_TRUE(reactor.threadpool()->joined());
+}
+
+// An unknown name fails with DNSLookupError naming it.  Twisted: ThreadedResolverTests.
+// test_failure.
+TEST_F(ThreadsTests, resolveUnknownNameFails) {
+  std::string message;
+  reactor.callWhenRunning([&] {
+    reactor.resolve("no-such-host.invalid", 5s)
+        .addCallbacks([&](const std::string& a) { ADD_FAILURE() << "resolved to " << a; },
+                      [&](tw::Failure f) {
+                        EXPECT_TRUE(f.check<tw::error::DNSLookupError>());
+                        message = f.getErrorMessage();
+                      })
+        .addBoth([&](auto...) { reactor.stop(); });
+  });
+  runBounded();
+  EXPECT_THAT(message, ::testing::HasSubstr("no-such-host.invalid"));
+}
+
+// A lookup that takes longer than its timeout fails with DNSLookupError at the timeout; the late
+// answer is dropped.  Twisted: ThreadedResolverTests.test_timeout.  The pool's only thread is
+// kept busy, so the lookup cannot even start before the timeout.
+TEST_F(ThreadsTests, resolveTimesOut) {
+  reactor.suggestThreadPoolSize(1);
+  std::string message;
+  double failedAfter = -1;
+  reactor.callWhenRunning([&] {
+    reactor.callInThread([] { std::this_thread::sleep_for(300ms); });
+    const double start = reactor.seconds();
+    reactor.resolve("localhost", 50ms)
+        .addCallbacks([&](const std::string& a) { ADD_FAILURE() << "resolved to " << a; },
+                      [&, start](tw::Failure f) {
+                        EXPECT_TRUE(f.check<tw::error::DNSLookupError>());
+                        message = f.getErrorMessage();
+                        failedAfter = reactor.seconds() - start;
+                      })
+        // Let the busy job and the late lookup finish before stopping.
+        .addBoth([&](auto...) { reactor.callLater(400ms, [&] { reactor.stop(); }); });
+  });
+  runBounded();
+  EXPECT_THAT(message, ::testing::HasSubstr("timeout"));
+  EXPECT_GE(failedAfter, 0.05);
+  EXPECT_LT(failedAfter, 0.3);
 }
 
 // Destroyed before the reactor ran: the triggers go away and the (unstarted) pool is stopped;

@@ -1,9 +1,11 @@
 /// @file
 /// Tests of TW_REACTOR_TEST and ReactorTestCase: a real round trip on 127.0.0.1 awaited by a
 /// coroutine test, real timers, the wall-clock timeout and the janitor on a real reactor.
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -14,6 +16,7 @@
 #include "tw/defer_later.hpp"
 #include "tw/factory.hpp"
 #include "tw/protocol.hpp"
+#include "tw/threads.hpp"
 #include "tw/trial/reactor_test_case.hpp"
 
 namespace {
@@ -130,6 +133,48 @@ TEST(TrialReactorTests, janitorNamesLeftovers) {
               HasSubstr("(made at " + std::string(__FILE__) + ":" + std::to_string(line) + ")"));
   EXPECT_TRUE(p.reactor().getReaders().empty());
   EXPECT_TRUE(p.reactor().getDelayedCalls().empty());
+}
+
+// The janitor names the reactor's thread-pool work a test left running or queued, with where
+// each job was submitted; it waits for the jobs, so nothing runs into the next test.
+TEST(TrialReactorTests, janitorNamesThreadPoolJobs) {
+  Probe p;
+  int runningLine = 0, queuedLine = 0;
+  std::atomic<bool> finished{false};
+  auto failures = p.run([&] {
+    p.reactor().suggestThreadPoolSize(1);
+    runningLine = __LINE__ + 1;
+    p.reactor().callInThread([&finished] {
+      std::this_thread::sleep_for(200ms);
+      finished = true;
+    });
+    queuedLine = __LINE__ + 1;
+    tw::deferToThread(p.reactor(), [] { return 1; });
+    // Fire after the pool started (the runner starts it while it turns the reactor).
+    return tw::deferLater(p.reactor(), 20ms);
+  });
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_THAT(failures[0], HasSubstr("Reactor was unclean after the test:"));
+  EXPECT_THAT(failures[0], HasSubstr("thread-pool job still running (submitted at " +
+                                     std::string(__FILE__) + ":" + std::to_string(runningLine)));
+  EXPECT_THAT(failures[0], HasSubstr("thread-pool job still queued (submitted at " +
+                                     std::string(__FILE__) + ":" + std::to_string(queuedLine)));
+  EXPECT_TRUE(finished);
+  EXPECT_TRUE(p.reactor().threadpool()->jobs().empty());
+}
+
+// A TW_REACTOR_TEST may await work on the reactor's pool: the runner starts the pool, and a
+// test that waited for its jobs leaves nothing behind.
+TW_REACTOR_TEST(TrialReactorTests, awaitsDeferToThread) {
+  const std::thread::id testThread = std::this_thread::get_id();
+  std::thread::id jobThread;
+  int got = co_await tw::deferToThread(reactor(), [&jobThread] {
+    jobThread = std::this_thread::get_id();
+    return 6 * 7;
+  });
+  EXPECT_EQ(got, 42);
+  EXPECT_NE(jobThread, testThread);
+  EXPECT_EQ(std::this_thread::get_id(), testThread);
 }
 
 }  // namespace

@@ -436,4 +436,30 @@ TEST(ThreadPoolTests, manyJobsFromManyThreads) {
   EXPECT_LE(pool.max(), 8u);
 }
 
+// jobs() lists the running jobs, then the queued ones in order, each with where it was
+// submitted; a job leaves the list once it returned.  (What trial's janitor reports.)
+TEST(ThreadPoolTests, jobsNameWhereEachWasSubmitted) {
+  tw::ThreadPool pool(0, 1);
+  pool.start();
+  Gate started, release;
+  pool.callInThread([&] {
+    started.open();
+    release.wait();
+  });
+  const int runningLine = __LINE__ - 4;
+  pool.callInThreadWithCallback([](bool, tw::Outcome<int>) {}, [] { return 1; });
+  const int queuedLine = __LINE__ - 1;
+  ASSERT_TRUE(started.wait());
+  std::vector<tw::ThreadPool::JobInfo> jobs = pool.jobs();
+  ASSERT_EQ(jobs.size(), 2u);
+  EXPECT_TRUE(jobs[0].running);
+  EXPECT_EQ(static_cast<int>(jobs[0].submittedAt.line()), runningLine);
+  EXPECT_STREQ(jobs[0].submittedAt.file_name(), __FILE__);
+  EXPECT_FALSE(jobs[1].running);
+  EXPECT_EQ(static_cast<int>(jobs[1].submittedAt.line()), queuedLine);
+  release.open();
+  EXPECT_TRUE(eventually([&] { return pool.jobs().empty(); }));
+  pool.stop();
+}
+
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "report.hpp"
 #include "tw/error.hpp"
+#include "tw/thread_pool.hpp"
 #include "tw/trial/assertions.hpp"
 
 namespace tw::trial {
@@ -45,6 +46,11 @@ Runner::Result ReactorTestCase::drive(Deferred<void> d, const std::string& what,
                                       double start) {
   const double deadline = start + timeout.count();
   while (!d.hasResult()) {
+    // The reactor is turned, not run: start its pool as run() would.
+    if (ThreadPool* pool = reactor_->threadpool();
+        pool != nullptr && !pool->started() && !pool->joined()) {
+      pool->start();
+    }
     const double left = deadline - reactor_->seconds();
     if (left <= 0) {
       std::ostringstream next;
@@ -66,6 +72,19 @@ Runner::Result ReactorTestCase::drive(Deferred<void> d, const std::string& what,
 
 void ReactorTestCase::janitor() {
   std::ostringstream dirty;
+  if (ThreadPool* pool = reactor_->threadpool(); pool != nullptr) {
+    const std::vector<ThreadPool::JobInfo> jobs = pool->jobs();
+    for (const ThreadPool::JobInfo& job : jobs) {
+      dirty << "\n  thread-pool job still " << (job.running ? "running" : "queued")
+            << " (submitted at " << job.submittedAt.file_name() << ":" << job.submittedAt.line()
+            << ")";
+    }
+    if (!jobs.empty()) {
+      // Wait for them (threads cannot be killed), then let their results reach the reactor.
+      pool->stop();
+      reactor_->iterate(Seconds(0));
+    }
+  }
   for (const auto& c : reactor_->getDelayedCalls()) {
     dirty << "\n  pending delayed call: " << c->repr();
     if (c->active()) c->cancel();

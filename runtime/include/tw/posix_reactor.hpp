@@ -26,6 +26,9 @@
 
 namespace tw {
 
+class ReactorThreads;
+class ThreadPool;
+
 namespace detail {
 
 /// What a backend reports about one ready descriptor.
@@ -104,11 +107,11 @@ std::unique_ptr<PollBackend> makeSelectBackend();
 ///
 /// Differs from Twisted: seconds() is a monotonic clock (CLOCK_MONOTONIC), not the wall clock,
 /// so timers are immune to clock changes; iterate(delay) returns at the next timer if it comes
-/// before `delay`; resolve() blocks (getaddrinfo) until a thread pool exists.
+/// before `delay`.
 class PosixReactorBase : public IReactorCore,
                          public IReactorTime,
                          public IReactorFDSet,
-                         public IReactorFromThreads,
+                         public IReactorThreads,
                          public IReactorTCP {
  public:
   PosixReactorBase(const PosixReactorBase&) = delete;
@@ -120,6 +123,10 @@ class PosixReactorBase : public IReactorCore,
 
   // --- IReactorCore -----------------------------------------------------------------------------
   bool running() const override { return running_; }
+  /// An IP literal at once; a name by getaddrinfo (IPv4) on the reactor's thread pool, so the
+  /// loop never blocks (Twisted's ThreadedResolver).  Fails with tw::error::DNSLookupError if
+  /// the name is unknown, or if no answer came within `timeout` (a late answer is dropped).
+  /// Like every pool job, the lookup waits until the reactor runs (see getThreadPool()).
   Deferred<std::string> resolve(std::string_view name, Seconds timeout) override;
   /// run(true): installs handlers for SIGINT and SIGTERM while it runs (see run(bool)).
   void run() override { run(true); }
@@ -156,6 +163,18 @@ class PosixReactorBase : public IReactorCore,
   /// Thread safety: any thread.
   void callFromThread(std::function<void()> f) override;
 
+  // --- IReactorInThreads (ReactorThreads, in tw/threads.hpp, does the work) ---------------------
+  /// Sets the maximum size of the reactor's pool (made if needed).
+  /// @throws std::invalid_argument below the pool's minimum.
+  void suggestThreadPoolSize(std::size_t size) override;
+  /// The reactor's pool, made on first use: 0 to 10 threads named "tw.reactor", started when
+  /// the reactor runs (at once if it runs already), stopped by a "during shutdown" trigger
+  /// (stop() waits there for the running and queued jobs), stopped too when the reactor is
+  /// destroyed.  deferToThread(reactor, f) and callInThread(f) use it.
+  ThreadPool& getThreadPool();
+  /// The pool if it was made, else null (Twisted: the `threadpool` attribute).
+  [[nodiscard]] ThreadPool* threadpool() noexcept;
+
   /// Keeps `owned` alive until releaseOwned(key) or the reactor's destruction; what the reactor
   /// keeps for its transports and ports (their lifetime is the reactor's business).
   void keepOwned(const void* key, std::shared_ptr<void> owned);
@@ -173,6 +192,7 @@ class PosixReactorBase : public IReactorCore,
                                     std::function<Deferred<void>()> trigger) override;
   DelayedCallPtr doCallLater(Seconds delay, std::function<void()> f,
                              const std::source_location& where) override;
+  void doCallInThread(std::function<void()> f, const std::source_location& where) override;
   /// IReactorTCP, in src/posix/tcp.cpp (see tw/tcp.hpp).
   std::shared_ptr<IListeningPort> doListenTCP(int port, std::shared_ptr<IProtocolFactory> factory,
                                               int backlog, std::string_view interface,
@@ -224,6 +244,8 @@ class PosixReactorBase : public IReactorCore,
 
   std::vector<std::pair<std::string, Event>> events_;
   std::uint64_t nextTriggerId_ = 1;
+
+  std::unique_ptr<ReactorThreads> threads_;  // made by getThreadPool()
 
   std::unordered_map<const void*, std::shared_ptr<void>> owned_;
   std::vector<std::shared_ptr<void>> released_;

@@ -9,9 +9,11 @@
 #include <deque>
 #include <exception>
 #include <functional>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <source_location>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -104,8 +106,9 @@ class ThreadPool {
   void stop();
 
   /// Runs `f` on a thread of the pool (queued until one is free, or until `start()`).
-  /// Ignored after `stop()`.
-  void callInThread(std::function<void()> f);
+  /// Ignored after `stop()`. `where` (the caller, by default) is what `jobs()` reports.
+  void callInThread(std::function<void()> f,
+                    std::source_location where = std::source_location::current());
 
   /// Runs `f` on a thread of the pool, then `onResult(true, value)` with its result, or
   /// `onResult(false, failure)` with the exception it threw; `onResult` runs on the pool's
@@ -113,23 +116,25 @@ class ThreadPool {
   /// `IReactorFromThreads::callFromThread`). An exception from `onResult` is logged.
   /// `f` and `onResult` may be move-only.
   template <class F, class OnResultF>
-  void callInThreadWithCallback(OnResultF onResult, F f) {
+  void callInThreadWithCallback(OnResultF onResult, F f,
+                                std::source_location where = std::source_location::current()) {
     using R = std::invoke_result_t<F&>;
     callInThread(detail::makeCopyable([onResult = std::move(onResult), f = std::move(f)]() mutable {
-      std::optional<Outcome<R>> out;
-      try {
-        if constexpr (std::is_void_v<R>) {
-          f();
-          out.emplace();
-        } else {
-          out.emplace(f());
-        }
-      } catch (...) {
-        out.emplace(Failure::fromCurrentException());
-      }
-      bool ok = out->succeeded();
-      onResult(ok, std::move(*out));
-    }));
+                   std::optional<Outcome<R>> out;
+                   try {
+                     if constexpr (std::is_void_v<R>) {
+                       f();
+                       out.emplace();
+                     } else {
+                       out.emplace(f());
+                     }
+                   } catch (...) {
+                     out.emplace(Failure::fromCurrentException());
+                   }
+                   bool ok = out->succeeded();
+                   onResult(ok, std::move(*out));
+                 }),
+                 where);
   }
 
   /// Sets the minimum and maximum number of threads (an empty one keeps its value). A started
@@ -152,6 +157,15 @@ class ThreadPool {
   [[nodiscard]] std::size_t waiters() const;
   /// The jobs not yet taken by a thread. Twisted: `q.qsize()`.
   [[nodiscard]] std::size_t queued() const;
+
+  /// A job given to the pool and not finished.
+  struct JobInfo {
+    std::source_location submittedAt;  ///< the callInThread (or deferToThread, ...) call
+    bool running = false;              ///< taken by a thread (else still queued)
+  };
+  /// The jobs running, then those queued in order, with where each was submitted: what trial's
+  /// janitor reports as work left behind by a test.
+  [[nodiscard]] std::vector<JobInfo> jobs() const;
   /// True between start() and stop().
   [[nodiscard]] bool started() const;
   /// True after stop().
@@ -168,7 +182,12 @@ class ThreadPool {
   std::string name_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<std::function<void()>> queue_;
+  struct Job {
+    std::function<void()> f;
+    std::source_location where;
+  };
+  std::deque<Job> queue_;
+  std::list<std::source_location> running_;  // one node per busy thread
   std::vector<std::thread> threads_;
   std::size_t min_;
   std::size_t max_;

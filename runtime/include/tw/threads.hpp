@@ -22,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <source_location>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
@@ -136,9 +137,11 @@ struct BlockingResult {
 }  // namespace detail
 
 /// A reactor's own thread pool: IReactorThreads for a reactor that only implements
-/// IReactorFromThreads and IReactorCore (such as PosixReactorBase).  Twisted: the thread pool
-/// part of twisted.internet.base.ReactorBase (getThreadPool, callInThread,
-/// suggestThreadPoolSize, _initThreadPool, _stopThreadPool).
+/// IReactorFromThreads and IReactorCore.  PosixReactorBase (EpollReactor, ...) holds one and
+/// forwards to it, so `reactor.callInThread(f)` and `deferToThread(reactor, f)` work on the real
+/// reactors directly.  Twisted: the thread pool part of twisted.internet.base.ReactorBase
+/// (threadpool, getThreadPool, callInThread, suggestThreadPoolSize, _initThreadPool,
+/// _stopThreadPool).
 ///
 /// The pool (0 to 10 threads, named "tw.reactor", as Twisted's) is made by the first
 /// `getThreadPool()` (or `callInThread`, `suggestThreadPoolSize`, `deferToThread`), started
@@ -151,9 +154,8 @@ struct BlockingResult {
 ///
 /// Thread safety: `callFromThread` from any thread; everything else from the reactor's thread.
 ///
-/// Differs from Twisted: a separate object rather than part of the reactor (PosixReactorBase
-/// does not implement IReactorInThreads yet); after shutdown the stopped pool stays (work
-/// given to it is dropped, `deferToThread` throws) rather than a new pool being made.
+/// Differs from Twisted: after shutdown the stopped pool stays (work given to it is dropped,
+/// `deferToThread` throws) rather than a new pool being made.
 class ReactorThreads final : public IReactorThreads {
  public:
   /// For a reactor implementing both interfaces (EpollReactor, PollReactor, SelectReactor).
@@ -170,13 +172,18 @@ class ReactorThreads final : public IReactorThreads {
 
   /// Forwards to the reactor's callFromThread.
   void callFromThread(std::function<void()> f) override;
-  /// Runs `f` on the reactor's pool.
-  void callInThread(std::function<void()> f) override;
+  using IReactorInThreads::callInThread;
   /// Sets the pool's maximum (Twisted: `adjustPoolsize(maxthreads=size)`).
   /// @throws std::invalid_argument below the pool's minimum.
   void suggestThreadPoolSize(std::size_t size) override;
   /// The reactor's pool, made on first use.
   ThreadPool& getThreadPool();
+  /// The pool if it was made, else null (Twisted: the `threadpool` attribute, None until used).
+  [[nodiscard]] ThreadPool* threadpool() noexcept { return pool_.get(); }
+
+ protected:
+  /// Runs `f` on the reactor's pool.
+  void doCallInThread(std::function<void()> f, const std::source_location& where) override;
 
  private:
   void stopThreadPool();
@@ -201,7 +208,8 @@ class ReactorThreads final : public IReactorThreads {
 /// Differs from Twisted: `deferToThreadPool` on a pool already stopped throws std::logic_error
 /// at once (Twisted returns a Deferred that never fires).
 template <class F>
-auto deferToThreadPool(IReactorFromThreads& reactor, ThreadPool& pool, F f)
+auto deferToThreadPool(IReactorFromThreads& reactor, ThreadPool& pool, F f,
+                       std::source_location where = std::source_location::current())
     -> Deferred<std::invoke_result_t<F&>> {
   using R = std::invoke_result_t<F&>;
   static_assert(!detail::UnwrapDeferred<std::remove_cv_t<R>>::kIsDeferred,
@@ -213,25 +221,33 @@ auto deferToThreadPool(IReactorFromThreads& reactor, ThreadPool& pool, F f)
   auto sender = std::make_shared<detail::ThreadResultSender<R>>(reactor, result);
   result.reset();  // the sender holds the only reference from here on
   pool.callInThread(detail::makeCopyable([sender = std::move(sender), f = std::move(f)]() mutable {
-    detail::ThreadResult<R>& out = *sender->result;
-    try {
-      if constexpr (std::is_void_v<R>) {
-        f();
-      } else {
-        out.value.emplace(f());
-      }
-    } catch (...) {
-      out.error = std::current_exception();
-    }
-    out.ran = true;
-  }));
+                      detail::ThreadResult<R>& out = *sender->result;
+                      try {
+                        if constexpr (std::is_void_v<R>) {
+                          f();
+                        } else {
+                          out.value.emplace(f());
+                        }
+                      } catch (...) {
+                        out.error = std::current_exception();
+                      }
+                      out.ran = true;
+                    }),
+                    where);
   return d;
 }
 
+/// A reactor with a pool of its own: ReactorThreads, or a PosixReactorBase (EpollReactor, ...).
+template <class R>
+concept ReactorWithThreadPool = std::derived_from<R, IReactorFromThreads> && requires(R& r) {
+  { r.getThreadPool() } -> std::same_as<ThreadPool&>;
+};
+
 /// deferToThreadPool on the reactor's own pool.  Twisted: twisted.internet.threads.deferToThread.
-template <class F>
-auto deferToThread(ReactorThreads& reactor, F f) -> Deferred<std::invoke_result_t<F&>> {
-  return deferToThreadPool(reactor, reactor.getThreadPool(), std::move(f));
+template <ReactorWithThreadPool R, class F>
+auto deferToThread(R& reactor, F f, std::source_location where = std::source_location::current())
+    -> Deferred<std::invoke_result_t<F&>> {
+  return deferToThreadPool(reactor, reactor.getThreadPool(), std::move(f), where);
 }
 
 /// Runs `f()` on the reactor's thread and waits for it: returns its result, or rethrows the
@@ -282,18 +298,21 @@ auto blockingCallFromThread(IReactorFromThreads& reactor, F f) ->
 /// Runs the functions one after the other on one thread of `pool`. An exception stops the ones
 /// after it and is logged by the pool.  Twisted: twisted.internet.threads.callMultipleInThread.
 ///
-/// Differs from Twisted: `callMultipleInThread` takes a pool or a ReactorThreads (Twisted uses
-/// the global reactor's pool).
-inline void callMultipleInThread(ThreadPool& pool, std::vector<std::function<void()>> calls) {
+/// Differs from Twisted: `callMultipleInThread` takes a pool or a reactor with a pool of its own
+/// (Twisted uses the global reactor's pool).
+inline void callMultipleInThread(ThreadPool& pool, std::vector<std::function<void()>> calls,
+                                 std::source_location where = std::source_location::current()) {
   pool.callInThread(detail::makeCopyable([calls = std::move(calls)]() mutable {
-    for (auto& call : calls) call();
-  }));
+                      for (auto& call : calls) call();
+                    }),
+                    where);
 }
 
 /// callMultipleInThread on the reactor's own pool.
-inline void callMultipleInThread(ReactorThreads& reactor,
-                                 std::vector<std::function<void()>> calls) {
-  callMultipleInThread(reactor.getThreadPool(), std::move(calls));
+template <ReactorWithThreadPool R>
+void callMultipleInThread(R& reactor, std::vector<std::function<void()>> calls,
+                          std::source_location where = std::source_location::current()) {
+  callMultipleInThread(reactor.getThreadPool(), std::move(calls), where);
 }
 
 }  // namespace tw

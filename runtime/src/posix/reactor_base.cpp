@@ -20,6 +20,8 @@
 #include "tw/address.hpp"
 #include "tw/error.hpp"
 #include "tw/posix_reactor.hpp"
+#include "tw/thread_pool.hpp"
+#include "tw/threads.hpp"
 
 namespace tw {
 
@@ -86,6 +88,8 @@ PosixReactorBase::PosixReactorBase(std::unique_ptr<detail::PollBackend> backend)
 }
 
 PosixReactorBase::~PosixReactorBase() {
+  // First the pool: its jobs may still hand results to this reactor (they are dropped below).
+  threads_.reset();
   if (signalsInstalled_) gSignalWakeFd.store(-1);
   // Drop the transports and ports the reactor kept (their descriptors close with them).
   std::unordered_map<const void*, std::shared_ptr<void>> owned = std::move(owned_);
@@ -559,11 +563,31 @@ void PosixReactorBase::continueFiring(const std::string& eventType) {
   }
 }
 
+// --- threads -----------------------------------------------------------------------------------
+
+ThreadPool& PosixReactorBase::getThreadPool() {
+  if (!threads_) threads_ = std::make_unique<ReactorThreads>(*this, *this);
+  return threads_->getThreadPool();
+}
+
+ThreadPool* PosixReactorBase::threadpool() noexcept {
+  return threads_ ? threads_->threadpool() : nullptr;
+}
+
+void PosixReactorBase::suggestThreadPoolSize(std::size_t size) {
+  getThreadPool().adjustPoolsize(std::nullopt, size);
+}
+
+void PosixReactorBase::doCallInThread(std::function<void()> f, const std::source_location& where) {
+  getThreadPool().callInThread(std::move(f), where);
+}
+
 // --- resolve -----------------------------------------------------------------------------------
 
-Deferred<std::string> PosixReactorBase::resolve(std::string_view name, Seconds /*timeout*/) {
-  std::string host(name);
-  if (isIPAddress(host)) return succeed(host);
+namespace {
+
+/// getaddrinfo for one IPv4 address, on a pool thread.
+std::string lookUpIPv4(const std::string& host) {
   addrinfo hints{};
   hints.ai_family = AF_INET;
   hints.ai_socktype = SOCK_STREAM;
@@ -571,13 +595,39 @@ Deferred<std::string> PosixReactorBase::resolve(std::string_view name, Seconds /
   const int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &res);
   if (rc != 0 || res == nullptr) {
     if (res != nullptr) ::freeaddrinfo(res);
-    return fail<std::string>(error::DNSLookupError(host));
+    throw error::DNSLookupError("address '" + host + "' not found: " + ::gai_strerror(rc));
   }
   char buf[INET_ADDRSTRLEN] = {};
   const auto* sin = reinterpret_cast<const sockaddr_in*>(res->ai_addr);
   ::inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof buf);
   ::freeaddrinfo(res);
-  return succeed(std::string(buf));
+  return buf;
+}
+
+}  // namespace
+
+Deferred<std::string> PosixReactorBase::resolve(std::string_view name, Seconds timeout) {
+  std::string host(name);
+  if (isIPAddress(host)) return succeed(host);
+  Deferred<std::string> answer;
+  Deferred<std::string> lookup =
+      deferToThreadPool(*this, getThreadPool(), [host] { return lookUpIPv4(host); });
+  DelayedCallPtr timer = callLater(timeout, [answer, host]() mutable {
+    if (!answer.hasResult()) {
+      answer.errback(Failure(error::DNSLookupError("address '" + host + "' not found: timeout")));
+    }
+  });
+  // A late answer (after the timeout) is dropped.
+  lookup.addCallbacks(
+      [answer, timer](std::string address) mutable {
+        if (timer->active()) timer->cancel();
+        if (!answer.hasResult()) answer.callback(std::move(address));
+      },
+      [answer, timer](Failure failure) mutable {
+        if (timer->active()) timer->cancel();
+        if (!answer.hasResult()) answer.errback(std::move(failure));
+      });
+  return answer;
 }
 
 }  // namespace tw

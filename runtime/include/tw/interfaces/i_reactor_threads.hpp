@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <functional>
+#include <source_location>
+#include <utility>
 
 namespace tw {
 
@@ -24,8 +26,15 @@ class IReactorInThreads {
  public:
   virtual ~IReactorInThreads() = default;
 
-  /// Runs `f` on a thread of the pool.  Call from the reactor's thread.
-  virtual void callInThread(std::function<void()> f) = 0;
+  /// Runs `f` on a thread of the pool.  Call from the reactor's thread.  `where` (the caller,
+  /// by default) names the job in trial's janitor report if it outlives its test.
+  void callInThread(std::function<void()> f,
+                    std::source_location where = std::source_location::current()) {
+    doCallInThread(std::move(f), where);
+  }
+
+ protected:
+  virtual void doCallInThread(std::function<void()> f, const std::source_location& where) = 0;
 };
 
 /// Both directions, and the pool's size.

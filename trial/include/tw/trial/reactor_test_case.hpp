@@ -16,10 +16,15 @@
 /// Deferred has a result or `timeout()` seconds of wall-clock time passed (120 s by default,
 /// `setTimeout`, `--tw_timeout=`); nothing can tell a stall from a slow peer, so a stall is
 /// reported when the timeout expires, with the chain of Deferreds the test waits on, and the
-/// Deferred is then cancelled.  The janitor fails the test for pending delayed calls (with where
-/// callLater was called) and for descriptors still watched by the reactor (listening ports,
-/// connections, connection attempts, each named by its logPrefix()), cancels the calls and
-/// disconnects the descriptors (connectionLost with ConnectionLost, as a reactor shutdown does).
+/// Deferred is then cancelled.  The reactor's thread pool (deferToThread(reactor(), f),
+/// reactor().callInThread) is started as soon as it exists, as run() would.  The janitor fails
+/// the test for thread-pool jobs still running or queued (with where each was submitted; it
+/// then waits for them, since threads cannot be cancelled, and delivers their results), for
+/// pending delayed calls (with where callLater was called) and for descriptors still watched by
+/// the reactor (listening ports, connections, connection attempts, each named by its
+/// logPrefix() and the call that made it), cancels the calls and disconnects the descriptors
+/// (connectionLost with ConnectionLost, as a reactor shutdown does).  A job that never returns
+/// therefore hangs the test run: give blocking jobs their own bound.
 ///
 /// The reactor is an EpollReactor unless `--tw_reactor=poll|select` (tw::trial_main) or
 /// setTestReactorName() chose another.
