@@ -7,6 +7,7 @@
 ///         -D MODE=golden -P tests/trial/golden/golden.cmake
 #include <chrono>
 #include <stdexcept>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -16,6 +17,7 @@
 #include "tw/logger.hpp"
 #include "tw/protocol.hpp"
 #include "tw/trial/prop.hpp"
+#include "tw/trial/reactor_test_case.hpp"
 #include "tw/trial/test_case.hpp"
 
 namespace {
@@ -103,6 +105,17 @@ TW_TEST(Passing, skipped) { skip("needs IPv6"); }
 // shrinks it to n = 6 and prints how to reproduce it.
 TW_PROP(FailingProps, leavesACallPending, (unsigned n)) {
   if (n > 5) tw::trial::propReactor().callLater(1s, [] {});
+}
+
+// A test on a real reactor that leaves a job running on the reactor's thread pool: the janitor
+// names it and where it was submitted, then waits for it.
+TW_REACTOR_TEST(FailingReactor, leavesAJobRunning) {
+  tw::Deferred<void> started;
+  reactor().callInThread([this, started]() mutable {
+    reactor().callFromThread([started]() mutable { started.callback(); });
+    std::this_thread::sleep_for(500ms);  // still running when the test ends
+  });
+  co_await started;
 }
 
 }  // namespace
