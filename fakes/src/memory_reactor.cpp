@@ -16,11 +16,6 @@ namespace tw::fakes {
 
 namespace {
 
-const Logger& reactorLog() {
-  static const Logger log("tw.fakes.memory_reactor");
-  return log;
-}
-
 AddressPtr tcpListenAddress(int port, std::string_view interface, const char* type) {
   if (isIPv6Address(interface)) {
     return std::make_shared<IPv6Address>(type, std::string(interface), port);
@@ -123,86 +118,17 @@ std::optional<TriggerId> MemoryReactor::callWhenRunning(std::function<void()> f)
     return std::nullopt;
   }
   whenRunningHooks_.push_back(std::move(f));
-  return TriggerId{nextTriggerId_++};
+  return events_.newId();
 }
 
 TriggerId MemoryReactor::doAddSystemEventTrigger(std::string_view phase, std::string_view eventType,
                                                  std::function<Deferred<void>()> trigger) {
-  if (phase != "before" && phase != "during" && phase != "after") {
-    throw std::invalid_argument("addSystemEventTrigger: unknown phase '" + std::string(phase) +
-                                "' (expected before, during or after)");
-  }
-  TriggerId id{nextTriggerId_++};
-  triggers_[std::string(phase)][std::string(eventType)].push_back({id, std::move(trigger)});
-  return id;
+  return events_.add(phase, eventType, std::move(trigger));
 }
 
-void MemoryReactor::removeSystemEventTrigger(TriggerId id) {
-  for (auto& [phase, events] : triggers_) {
-    for (auto& [event, list] : events) {
-      auto it = std::find_if(list.begin(), list.end(),
-                             [&](const SystemEventTrigger& t) { return t.id == id; });
-      if (it != list.end()) {
-        list.erase(it);
-        return;
-      }
-    }
-  }
-  throw std::invalid_argument("removeSystemEventTrigger: no trigger with id " +
-                              std::to_string(id.value));
-}
+void MemoryReactor::removeSystemEventTrigger(TriggerId id) { events_.remove(id); }
 
-void MemoryReactor::runPhase(const std::string& phase, const std::string& eventType) {
-  auto p = triggers_.find(phase);
-  if (p == triggers_.end()) return;
-  auto e = p->second.find(eventType);
-  if (e == p->second.end()) return;
-  std::vector<SystemEventTrigger> list = e->second;
-  for (auto& t : list) {
-    try {
-      t.trigger().addErrback([](Failure f) {
-        reactorLog().failure("Error in a system event trigger", std::move(f), LogLevel::error);
-      });
-    } catch (...) {
-      reactorLog().failure("Error in a system event trigger", Failure::fromCurrentException(),
-                           LogLevel::error);
-    }
-  }
-}
-
-void MemoryReactor::fireSystemEvent(std::string_view eventType) {
-  std::string event(eventType);
-  // "before": start every trigger, then wait for the Deferreds they return.
-  std::vector<Deferred<void>> waits;
-  if (auto p = triggers_.find("before"); p != triggers_.end()) {
-    if (auto e = p->second.find(event); e != p->second.end()) {
-      std::vector<SystemEventTrigger> list = e->second;
-      for (auto& t : list) {
-        try {
-          waits.push_back(t.trigger());
-        } catch (...) {
-          reactorLog().failure("Error in a system event trigger", Failure::fromCurrentException(),
-                               LogLevel::error);
-        }
-      }
-    }
-  }
-  auto pending = std::make_shared<std::size_t>(waits.size() + 1);
-  auto rest = [this, event, pending] {
-    if (--*pending != 0) return;
-    runPhase("during", event);
-    runPhase("after", event);
-  };
-  for (auto& d : waits) {
-    d.addCallbacks([rest] { rest(); },
-                   [rest](Failure f) {
-                     reactorLog().failure("Error in a 'before' system event trigger", std::move(f),
-                                          LogLevel::error);
-                     rest();
-                   });
-  }
-  rest();
-}
+void MemoryReactor::fireSystemEvent(std::string_view eventType) { events_.fire(eventType); }
 
 std::vector<IFileDescriptor*> MemoryReactor::removeAll() {
   std::vector<IFileDescriptor*> out;

@@ -235,6 +235,26 @@ TEST(MemoryReactorTests, failingTriggerIsLogged) {
   EXPECT_TRUE(capture.errors()[0].failure->check<std::runtime_error>());
 }
 
+// Firing an event consumes its triggers, as a real reactor does (Twisted's _ThreePhaseEvent):
+// fired again, only the triggers added since run.  A "before" trigger added by a "before"
+// trigger runs in the same firing.
+TEST(MemoryReactorTests, firingConsumesTriggers) {
+  MemoryReactor reactor;
+  std::vector<std::string> seen;
+  reactor.addSystemEventTrigger("before", "custom", [&] {
+    seen.push_back("before");
+    reactor.addSystemEventTrigger("before", "custom", [&] { seen.push_back("added"); });
+  });
+  reactor.addSystemEventTrigger("during", "custom", [&] { seen.push_back("during"); });
+  reactor.fireSystemEvent("custom");
+  EXPECT_EQ(seen, (std::vector<std::string>{"before", "added", "during"}));
+  EXPECT_TRUE(reactor.triggers().at("before").at("custom").empty());
+  EXPECT_TRUE(reactor.triggers().at("during").at("custom").empty());
+  reactor.addSystemEventTrigger("after", "custom", [&] { seen.push_back("later"); });
+  reactor.fireSystemEvent("custom");
+  EXPECT_EQ(seen, (std::vector<std::string>{"before", "added", "during", "later"}));
+}
+
 // A reader or writer to be watched.
 class Descriptor : public tw::IReadDescriptor, public tw::IWriteDescriptor {
  public:

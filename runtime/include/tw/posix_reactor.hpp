@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "tw/delayed_call.hpp"
+#include "tw/detail/system_events.hpp"
 #include "tw/interfaces/i_reactor_core.hpp"
 #include "tw/interfaces/i_reactor_fd_set.hpp"
 #include "tw/interfaces/i_reactor_tcp.hpp"
@@ -207,13 +208,6 @@ class PosixReactorBase : public IReactorCore,
     IReadDescriptor* reader = nullptr;
     IWriteDescriptor* writer = nullptr;
   };
-  struct Trigger {
-    TriggerId id;
-    std::function<Deferred<void>()> f;
-  };
-  struct Event {
-    std::vector<Trigger> before, during, after;
-  };
   class Waker;
 
   void startRunning();
@@ -223,7 +217,6 @@ class PosixReactorBase : public IReactorCore,
   double timeout() const;
   void dispatch(const detail::ReadyEvent& ev);
   void disconnect(IFileDescriptor& d, int fd, const Failure& why);
-  void continueFiring(const std::string& eventType);
   void disconnectAll();
   void addStartupTrigger();
   void onWake();
@@ -242,8 +235,7 @@ class PosixReactorBase : public IReactorCore,
   std::vector<std::function<void()>> threadCalls_;
   std::atomic<bool> threadCallsPending_{false};
 
-  std::vector<std::pair<std::string, Event>> events_;
-  std::uint64_t nextTriggerId_ = 1;
+  detail::SystemEvents events_{Logger("tw.reactor")};
 
   std::unique_ptr<ReactorThreads> threads_;  // made by getThreadPool()
 

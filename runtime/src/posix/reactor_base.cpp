@@ -470,98 +470,12 @@ void PosixReactorBase::collectReleased() {
 TriggerId PosixReactorBase::doAddSystemEventTrigger(std::string_view phase,
                                                     std::string_view eventType,
                                                     std::function<Deferred<void>()> trigger) {
-  if (phase != "before" && phase != "during" && phase != "after") {
-    throw std::invalid_argument("addSystemEventTrigger: unknown phase '" + std::string(phase) +
-                                "' (expected before, during or after)");
-  }
-  auto it = std::find_if(events_.begin(), events_.end(),
-                         [&](const auto& e) { return e.first == eventType; });
-  if (it == events_.end()) {
-    events_.emplace_back(std::string(eventType), Event{});
-    it = events_.end() - 1;
-  }
-  TriggerId id{nextTriggerId_++};
-  Event& ev = it->second;
-  auto& list = phase == "before" ? ev.before : phase == "during" ? ev.during : ev.after;
-  list.push_back({id, std::move(trigger)});
-  return id;
+  return events_.add(phase, eventType, std::move(trigger));
 }
 
-void PosixReactorBase::removeSystemEventTrigger(TriggerId id) {
-  for (auto& [name, ev] : events_) {
-    for (auto* list : {&ev.before, &ev.during, &ev.after}) {
-      auto it =
-          std::find_if(list->begin(), list->end(), [&](const Trigger& t) { return t.id == id; });
-      if (it != list->end()) {
-        list->erase(it);
-        return;
-      }
-    }
-  }
-  throw std::invalid_argument("removeSystemEventTrigger: no such trigger");
-}
+void PosixReactorBase::removeSystemEventTrigger(TriggerId id) { events_.remove(id); }
 
-void PosixReactorBase::fireSystemEvent(std::string_view eventType) {
-  std::string name(eventType);
-  auto find = [this, &name]() -> Event* {
-    for (auto& [n, ev] : events_) {
-      if (n == name) return &ev;
-    }
-    return nullptr;
-  };
-  Event* ev = find();
-  if (ev == nullptr) return;
-  std::vector<Deferred<void>> waits;
-  // A "before" trigger may add another "before" trigger: it runs too (Twisted pops the list).
-  while (true) {
-    ev = find();
-    if (ev->before.empty()) break;
-    Trigger t = std::move(ev->before.front());
-    ev->before.erase(ev->before.begin());
-    try {
-      waits.push_back(t.f());
-    } catch (...) {
-      log().failure("Error in a 'before' system event trigger", Failure::fromCurrentException(),
-                    LogLevel::error);
-    }
-  }
-  auto pending = std::make_shared<std::size_t>(waits.size() + 1);
-  auto rest = [this, name, pending] {
-    if (--*pending != 0) return;
-    continueFiring(name);
-  };
-  for (auto& d : waits) {
-    d.addCallbacks([rest] { rest(); },
-                   [rest](Failure f) {
-                     log().failure("Error in a 'before' system event trigger", std::move(f),
-                                   LogLevel::error);
-                     rest();
-                   });
-  }
-  rest();
-}
-
-void PosixReactorBase::continueFiring(const std::string& eventType) {
-  for (int phase = 0; phase < 2; ++phase) {
-    while (true) {
-      auto it = std::find_if(events_.begin(), events_.end(),
-                             [&](const auto& e) { return e.first == eventType; });
-      if (it == events_.end()) return;
-      auto& list = phase == 0 ? it->second.during : it->second.after;
-      if (list.empty()) break;
-      Trigger t = std::move(list.front());
-      list.erase(list.begin());
-      try {
-        t.f().addErrback([](Failure f) {
-          log().failure("Error in a system event trigger", std::move(f), LogLevel::error);
-        });
-      } catch (...) {
-        log().failure("Error in a system event trigger", Failure::fromCurrentException(),
-                      LogLevel::error);
-      }
-    }
-  }
-}
+void PosixReactorBase::fireSystemEvent(std::string_view eventType) { events_.fire(eventType); }
 
 // --- threads -----------------------------------------------------------------------------------
 

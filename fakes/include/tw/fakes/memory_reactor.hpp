@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "tw/datagram_protocol.hpp"
+#include "tw/detail/system_events.hpp"
 #include "tw/fakes/clock.hpp"
 #include "tw/fakes/fake_datagram_transport.hpp"
 #include "tw/interfaces/i_connector.hpp"
@@ -144,11 +145,8 @@ struct AdoptedSocket {
   std::size_t maxPacketSize = 0;
 };
 
-/// A system event trigger as recorded by a MemoryReactor.
-struct SystemEventTrigger {
-  TriggerId id;
-  std::function<Deferred<void>()> trigger;
-};
+/// A system event trigger as recorded by a MemoryReactor (the reactors' own type).
+using SystemEventTrigger = tw::SystemEventTrigger;
 
 /// A reactor for tests that records every request and performs none.
 ///
@@ -204,11 +202,9 @@ class MemoryReactor : public IReactorCore,
   const std::vector<std::shared_ptr<FakeConnector>>& connectors() const noexcept {
     return connectors_;
   }
-  /// triggers()[phase][eventType]: the triggers added and not removed, in order.
-  const std::map<std::string, std::map<std::string, std::vector<SystemEventTrigger>>>& triggers()
-      const noexcept {
-    return triggers_;
-  }
+  /// triggers()[phase][eventType]: the triggers added and neither removed nor run (firing an
+  /// event consumes its triggers, as on a real reactor), in order.
+  const detail::SystemEvents::Table& triggers() const noexcept { return events_.triggers(); }
   /// The hooks given to callWhenRunning before run().
   std::size_t whenRunningHookCount() const noexcept { return whenRunningHooks_.size(); }
 
@@ -275,7 +271,6 @@ class MemoryReactor : public IReactorCore,
                                     std::function<Deferred<void>()> trigger) override;
 
  private:
-  void runPhase(const std::string& phase, const std::string& eventType);
   template <class Record>
   std::shared_ptr<IConnector> recordAttempt(std::vector<Record> MemoryReactor::*list, Record record,
                                             AddressPtr destination);
@@ -288,12 +283,11 @@ class MemoryReactor : public IReactorCore,
   std::vector<AdoptedSocket> adoptedPorts_;
   std::vector<AdoptedSocket> adoptedStreamConnections_;
   std::vector<std::shared_ptr<FakeConnector>> connectors_;
-  std::map<std::string, std::map<std::string, std::vector<SystemEventTrigger>>> triggers_;
+  detail::SystemEvents events_{Logger("tw.fakes.memory_reactor")};
   std::vector<std::function<void()>> whenRunningHooks_;
   std::set<IReadDescriptor*> readers_;
   std::set<IWriteDescriptor*> writers_;
   std::map<std::string, std::string, std::less<>> hosts_;
-  std::uint64_t nextTriggerId_ = 1;
   std::shared_ptr<MemoryReactor*> self_ = std::make_shared<MemoryReactor*>(this);
   bool running_ = false;
   bool hasRun_ = false;
