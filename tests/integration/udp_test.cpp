@@ -399,6 +399,35 @@ TYPED_TEST(UDPTests, connectedWriteToClosedPortIsRefused) {
   EXPECT_TRUE(client->received.empty());
 }
 
+// A refused datagram does not end the port (epoll and poll report the pending error as a
+// hang-up): once something listens there, the connected port talks to it.
+TYPED_TEST(UDPTests, connectedPortServesAfterRefusal) {
+  auto& r = this->reactor;
+  const int number = unusedPort();
+  auto client = std::make_shared<Recorder>();
+  auto clientPort = r.listenUDP(0, client, "127.0.0.1");
+  client->transport()->connect("127.0.0.1", number);
+  auto server = std::make_shared<Recorder>();
+  std::shared_ptr<tw::IListeningPort> serverPort;
+  server->onDatagram = [](Recorder& self, const Recorder::Datagram& d) {
+    self.transport()->write("back", std::make_pair(d.host, d.port));
+  };
+  client->onRefused = [&](Recorder& self) {
+    if (self.refused != 1) return;
+    serverPort = r.listenUDP(number, server, "127.0.0.1");
+    self.transport()->write("again");
+  };
+  client->onDatagram = [&](Recorder&, const Recorder::Datagram&) { r.stop(); };
+  r.callWhenRunning([&] { client->transport()->write("anyone?"); });
+  this->runBounded();
+  EXPECT_EQ(client->refused, 1);
+  EXPECT_EQ(client->stops, 1);  // by the shutdown only
+  ASSERT_EQ(server->received.size(), 1u);
+  EXPECT_EQ(server->received[0].data, "again");
+  ASSERT_EQ(client->received.size(), 1u);
+  EXPECT_EQ(client->received[0].data, "back");
+}
+
 // On an unconnected port the ICMP error of a datagram to a closed port is ignored and the port
 // keeps serving (Twisted: test_connectionRefused's unconnected half).
 TYPED_TEST(UDPTests, unconnectedWriteToClosedPortIsIgnored) {
@@ -491,6 +520,45 @@ TYPED_TEST(UDPTests, shutdownStopsPorts) {
   EXPECT_EQ(proto->stops, 1);
   EXPECT_TRUE(r.getReaders().empty());
   EXPECT_EQ(dynamic_cast<tw::IReadDescriptor&>(*port).fileno(), -1);
+}
+
+// stopListening from datagramReceived: no more datagrams are delivered, even those already
+// queued, and stopProtocol follows.
+TYPED_TEST(UDPTests, stopListeningFromDatagramReceived) {
+  auto& r = this->reactor;
+  auto server = std::make_shared<Recorder>();
+  std::shared_ptr<tw::IListeningPort> serverPort = r.listenUDP(0, server, "127.0.0.1");
+  server->onDatagram = [&](Recorder&, const Recorder::Datagram&) {
+    serverPort->stopListening().addCallback([&] { r.stop(); });
+  };
+  auto client = std::make_shared<Recorder>();
+  auto clientPort = r.listenUDP(0, client, "127.0.0.1");
+  const auto to = std::make_pair(std::string("127.0.0.1"), portOf(serverPort));
+  for (int i = 0; i < 5; ++i) client->transport()->write("d" + std::to_string(i), to);
+  this->runBounded();
+  EXPECT_EQ(server->received.size(), 1u);
+  EXPECT_EQ(server->stops, 1);
+}
+
+// An exception thrown by stopProtocol is logged; the Deferred fires all the same.
+TYPED_TEST(UDPTests, stopProtocolExceptionIsLogged) {
+  auto& r = this->reactor;
+  ExpectedErrors captured;
+  auto proto = std::make_shared<Recorder>();
+  proto->onStop = [](Recorder&) { throw std::runtime_error("no stop"); };
+  auto port = r.listenUDP(0, proto, "127.0.0.1");
+  bool fired = false;
+  r.callWhenRunning([&] {
+    port->stopListening().addCallback([&] {
+      fired = true;
+      r.stop();
+    });
+  });
+  this->runBounded();
+  EXPECT_TRUE(fired);
+  const auto errors = captured.errors();
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].text.find("stopProtocol"), std::string::npos);
 }
 
 // --- options -------------------------------------------------------------------------------------
@@ -586,6 +654,27 @@ TYPED_TEST(MulticastTests, options) {
   EXPECT_EQ(m.getOutgoingInterface(), "127.0.0.1");
   EXPECT_FALSE(dynamic_cast<tw::MulticastPort&>(*port).listenMultiple());
   port->stopListening();
+}
+
+// Host names given to the multicast calls are resolved with the reactor's resolve().
+TYPED_TEST(MulticastTests, hostNamesAreResolved) {
+  auto& r = this->reactor;
+  auto proto = std::make_shared<Recorder>();
+  auto port = r.listenMulticast(0, proto);
+  std::optional<tw::Failure> error;
+  std::string interface;
+  r.callWhenRunning([&] {
+    proto->multicast()
+        .setOutgoingInterface("localhost")
+        .addErrback([&](const tw::Failure& f) { error = f; })
+        .addCallback([&] {
+          interface = proto->multicast().getOutgoingInterface();
+          r.stop();
+        });
+  });
+  this->runBounded();
+  if (error) GTEST_SKIP() << "localhost does not resolve here: " << error->getErrorMessage();
+  EXPECT_EQ(interface, "127.0.0.1");
 }
 
 // listenMulticast is IPv4 only.
