@@ -198,6 +198,22 @@ TYPED_TEST(UDPTests, echoBetweenTwoPorts) {
   EXPECT_EQ(client->received[0].port, portOf(serverPort));
 }
 
+// writeSequence sends its pieces as one datagram.
+TYPED_TEST(UDPTests, writeSequenceSendsOneDatagram) {
+  auto& r = this->reactor;
+  auto server = std::make_shared<Recorder>();
+  server->onDatagram = [&](Recorder&, const Recorder::Datagram&) { r.stop(); };
+  auto serverPort = r.listenUDP(0, server, "127.0.0.1");
+  auto client = std::make_shared<Recorder>();
+  auto clientPort = r.listenUDP(0, client, "127.0.0.1");
+  const std::string_view pieces[] = {"one ", "two ", "three"};
+  dynamic_cast<tw::UDPPort&>(*clientPort)
+      .writeSequence(pieces, std::make_pair(std::string("127.0.0.1"), portOf(serverPort)));
+  this->runBounded();
+  ASSERT_EQ(server->received.size(), 1u);
+  EXPECT_EQ(server->received[0].data, "one two three");
+}
+
 // An empty datagram is a datagram.
 TYPED_TEST(UDPTests, emptyDatagram) {
   auto& r = this->reactor;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <source_location>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -100,6 +101,10 @@ class UDPPort : public IListeningPort,
   /// protocol's connectionRefused() instead; an unconnected one ignores ECONNREFUSED.
   void write(std::string_view packet,
              std::optional<std::pair<std::string, int>> addr = std::nullopt) override;
+  /// Sends one datagram made of the pieces of `seq`, joined.  Twisted: Port.writeSequence.
+  /// @throws as write().
+  void writeSequence(std::span<const std::string_view> seq,
+                     std::optional<std::pair<std::string, int>> addr = std::nullopt);
   /// Connects the socket to `host`:`port`: write() without address then goes there, only its
   /// datagrams are received, and its ICMP errors reach connectionRefused().
   /// @throws tw::error::InvalidAddressError if `host` is not an IP literal of the port's

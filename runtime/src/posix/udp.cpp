@@ -207,6 +207,13 @@ void UDPPort::write(std::string_view packet, std::optional<std::pair<std::string
   }
 }
 
+void UDPPort::writeSequence(std::span<const std::string_view> seq,
+                            std::optional<std::pair<std::string, int>> addr) {
+  std::string packet;
+  for (std::string_view piece : seq) packet.append(piece);
+  write(packet, std::move(addr));
+}
+
 void UDPPort::connect(std::string_view host, int port) {
   if (connectedAddr_) {
     throw std::runtime_error("already connected, reconnecting is not currently supported");
