@@ -20,9 +20,11 @@
 #include "tw/detail/system_events.hpp"
 #include "tw/interfaces/i_reactor_core.hpp"
 #include "tw/interfaces/i_reactor_fd_set.hpp"
+#include "tw/interfaces/i_reactor_multicast.hpp"
 #include "tw/interfaces/i_reactor_tcp.hpp"
 #include "tw/interfaces/i_reactor_threads.hpp"
 #include "tw/interfaces/i_reactor_time.hpp"
+#include "tw/interfaces/i_reactor_udp.hpp"
 #include "tw/logger.hpp"
 
 namespace tw {
@@ -64,7 +66,8 @@ std::unique_ptr<PollBackend> makeSelectBackend();
 }  // namespace detail
 
 /// The event loop shared by every POSIX reactor: timers, system event triggers, the
-/// callFromThread queue, descriptors, signals, TCP (tw/tcp.hpp); the backend only waits.
+/// callFromThread queue, descriptors, signals, TCP (tw/tcp.hpp), UDP and multicast (tw/udp.hpp);
+/// the backend only waits.
 ///
 /// One iteration (`iterate()`, and each turn of `run()`'s loop) does, in this order:
 ///  1. **Thread calls.**  Runs the functions given to callFromThread before this step started,
@@ -113,7 +116,9 @@ class PosixReactorBase : public IReactorCore,
                          public IReactorTime,
                          public IReactorFDSet,
                          public IReactorThreads,
-                         public IReactorTCP {
+                         public IReactorTCP,
+                         public IReactorUDP,
+                         public IReactorMulticast {
  public:
   PosixReactorBase(const PosixReactorBase&) = delete;
   PosixReactorBase& operator=(const PosixReactorBase&) = delete;
@@ -202,6 +207,15 @@ class PosixReactorBase : public IReactorCore,
                                            std::shared_ptr<IClientFactory> factory, Seconds timeout,
                                            std::optional<BindAddress> bindAddress,
                                            const std::source_location& where) override;
+  /// IReactorUDP and IReactorMulticast, in src/posix/udp.cpp (see tw/udp.hpp).
+  std::shared_ptr<IListeningPort> doListenUDP(int port, std::shared_ptr<DatagramProtocol> protocol,
+                                              std::string_view interface, std::size_t maxPacketSize,
+                                              const std::source_location& where) override;
+  std::shared_ptr<IListeningPort> doListenMulticast(int port,
+                                                    std::shared_ptr<DatagramProtocol> protocol,
+                                                    std::string_view interface,
+                                                    std::size_t maxPacketSize, bool listenMultiple,
+                                                    const std::source_location& where) override;
 
  private:
   struct FdEntry {

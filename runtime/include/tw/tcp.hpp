@@ -30,7 +30,7 @@ class PosixReactorBase;
 class TCPConnector;
 
 namespace detail {
-/// A socket address (sockaddr_storage and its length); defined in src/posix/tcp.cpp.
+/// A socket address (sockaddr_storage and its length); defined in src/posix/socket_util.hpp.
 struct SocketAddress;
 }  // namespace detail
 

@@ -21,6 +21,7 @@
 #include <typeinfo>
 #include <vector>
 
+#include "socket_util.hpp"
 #include "tw/address.hpp"
 #include "tw/error.hpp"
 #include "tw/logger.hpp"
@@ -28,15 +29,6 @@
 #include "tw/protocol.hpp"
 
 namespace tw {
-
-namespace detail {
-struct SocketAddress {
-  sockaddr_storage ss{};
-  socklen_t len = 0;
-  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&ss); }
-  int family() const { return ss.ss_family; }
-};
-}  // namespace detail
 
 namespace {
 
@@ -52,48 +44,17 @@ const Logger& tcpLog() {
   return logger;
 }
 
-std::error_code lastError() { return {errno, std::generic_category()}; }
+using detail::getBoolOption;
+using detail::lastError;
+using detail::parseNumeric;
+
+AddressPtr toAddress(const sockaddr* sa) { return detail::toAddress(sa, "TCP"); }
+AddressPtr localAddress(int fd) { return detail::localAddress(fd, "TCP"); }
 
 /// The buffer every connection of this thread reads into (dataReceived gets a view of it).
 char* readBuffer() {
   static thread_local std::unique_ptr<char[]> buffer(new char[kReadSize]);
   return buffer.get();
-}
-
-AddressPtr toAddress(const sockaddr* sa) {
-  char buf[INET6_ADDRSTRLEN] = {};
-  if (sa->sa_family == AF_INET6) {
-    const auto* s6 = reinterpret_cast<const sockaddr_in6*>(sa);
-    ::inet_ntop(AF_INET6, &s6->sin6_addr, buf, sizeof buf);
-    return std::make_shared<IPv6Address>("TCP", buf, ntohs(s6->sin6_port), ntohl(s6->sin6_flowinfo),
-                                         s6->sin6_scope_id);
-  }
-  const auto* s4 = reinterpret_cast<const sockaddr_in*>(sa);
-  ::inet_ntop(AF_INET, &s4->sin_addr, buf, sizeof buf);
-  return std::make_shared<IPv4Address>("TCP", buf, ntohs(s4->sin_port));
-}
-
-AddressPtr localAddress(int fd) {
-  SockAddr a;
-  a.len = sizeof a.ss;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&a.ss), &a.len) != 0) return nullptr;
-  return toAddress(a.get());
-}
-
-/// Parses an IP literal (IPv4, or IPv6 with an optional %scope) and a port.
-bool parseNumeric(const std::string& host, int port, SockAddr& out) {
-  addrinfo hints{};
-  hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  const std::string service = std::to_string(port);
-  if (::getaddrinfo(host.c_str(), service.c_str(), &hints, &res) != 0 || res == nullptr) {
-    return false;
-  }
-  std::memcpy(&out.ss, res->ai_addr, res->ai_addrlen);
-  out.len = res->ai_addrlen;
-  ::freeaddrinfo(res);
-  return true;
 }
 
 /// Resolves a host name to its first IPv4 address (as Twisted's connectTCP does).
@@ -113,16 +74,8 @@ bool resolveIPv4(const std::string& host, int port, SockAddr& out) {
   return true;
 }
 
-bool getBoolOption(int fd, int level, int name) {
-  int value = 0;
-  socklen_t len = sizeof value;
-  if (fd < 0 || ::getsockopt(fd, level, name, &value, &len) != 0) return false;
-  return value != 0;
-}
-
 void setBoolOption(int fd, int level, int name, bool enabled) {
-  const int value = enabled ? 1 : 0;
-  if (fd >= 0) ::setsockopt(fd, level, name, &value, sizeof value);
+  detail::setBoolOption(fd, level, name, enabled);
 }
 
 /// Destroys `p` at the end of the reactor's current step (it may be running a method of it).
