@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -179,6 +180,38 @@ TYPED_TEST(EndpointsTests, hostnameEndpointLocalhostBlockingResolver) {
   ASSERT_NE(port, nullptr);
   tw::HostnameEndpoint endpoint(this->reactor, nullptr, "localhost", this->portOf(port->getHost()));
   EXPECT_EQ(this->echoThrough(endpoint), "hello");
+  port->stopListening();
+}
+
+/// A resolver answering a fixed list of addresses at once.
+class FixedResolver : public tw::IHostnameResolver {
+ public:
+  explicit FixedResolver(std::vector<tw::AddressPtr> addresses)
+      : addresses_(std::move(addresses)) {}
+  tw::Deferred<std::vector<tw::AddressPtr>> resolveHostName(std::string_view, int) override {
+    return tw::succeed(addresses_);
+  }
+
+ private:
+  std::vector<tw::AddressPtr> addresses_;
+};
+
+// Happy eyeballs for real: the first address refuses, the second (tried attemptDelay later)
+// answers, and the Deferred fires with the protocol connected to it.
+TYPED_TEST(EndpointsTests, hostnameEndpointFallsBackToTheNextAddress) {
+  auto port = this->listen("tcp:0:interface=127.0.0.1");
+  ASSERT_NE(port, nullptr);
+  auto closed = this->listen("tcp:0:interface=127.0.0.1");  // a port that then refuses
+  ASSERT_NE(closed, nullptr);
+  const int closedPort = this->portOf(closed->getHost());
+  closed->stopListening();
+  auto resolver = std::make_shared<FixedResolver>(std::vector<tw::AddressPtr>{
+      std::make_shared<tw::IPv4Address>("TCP", "127.0.0.1", closedPort),
+      std::make_shared<tw::IPv4Address>("TCP", "127.0.0.1", this->portOf(port->getHost()))});
+  tw::HostnameEndpoint endpoint(this->reactor, resolver, "two.example", 0, 5s, std::nullopt, 0.2s);
+  const double start = this->reactor.seconds();
+  EXPECT_EQ(this->echoThrough(endpoint), "hello");
+  EXPECT_GE(this->reactor.seconds() - start, 0.2);
   port->stopListening();
 }
 
