@@ -19,6 +19,7 @@
 /// destroyed while its connect() is pending.
 #pragma once
 
+#include <concepts>
 #include <functional>
 #include <map>
 #include <memory>
@@ -264,8 +265,9 @@ class ThreadedHostnameResolver final : public IHostnameResolver {
 ///    out; attempts run side by side;
 /// 3. the first attempt that connects wins: the Deferred fires with its protocol, the pending
 ///    attempts are cancelled and no new one starts;
-/// 4. when every attempt failed, the Deferred fails with the last failure, at the first tick
-///    (a multiple of `attemptDelay`) where no address is left and none is pending;
+/// 4. when every attempt failed, the Deferred fails with the last failure, as soon as no
+///    attempt is pending and the stagger has noticed that no address is left (which it does at
+///    its next tick, a multiple of `attemptDelay`, as Twisted's LoopingCall does);
 /// 5. cancelling the Deferred cancels the lookup or every pending attempt and fails with
 ///    tw::error::ConnectingCancelledError naming "<host>:<port>".
 ///
