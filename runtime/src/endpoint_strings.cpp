@@ -315,8 +315,7 @@ template <class Parser>
 std::pair<Parser, EndpointDescription> lookup(std::map<std::string, Parser, std::less<>>& parsers,
                                               std::string_view description) {
   EndpointDescription d = parseEndpointDescription(description);
-  // d.args cannot be empty: a description without ':' still has one (maybe empty) segment,
-  // but "a=b" makes it a keyword.
+  // No positional argument at all ("k=v") means no type.
   if (d.args.empty()) {
     throw std::invalid_argument("endpoint description has no type: '" + std::string(description) +
                                 "'");

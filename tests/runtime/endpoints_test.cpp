@@ -6,6 +6,7 @@
 #include "tw/endpoints.hpp"
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -653,6 +654,17 @@ TEST(EndpointsTests, blockingResolverResolvesLiterals) {
   EXPECT_NE(dynamic_cast<const tw::IPv6Address*>(v6s[0].get()), nullptr);
 }
 
+/// The message of the std::invalid_argument that `f` throws ("" if none).
+template <class F>
+std::string invalidArgument(F f) {
+  try {
+    f();
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+
 // --- the grammar ------------------------------------------------------------------------------
 
 // Positional and keyword arguments.  Twisted: ParserTests.test_simpleString, test_kwargs.
@@ -680,6 +692,38 @@ TEST(EndpointsTests, parseHonoursBackslashEscapes) {
   EXPECT_EQ(d.kwargs.at("key"), "a:b");
   EXPECT_EQ(tw::parseEndpointDescription("a\\").args, std::vector<std::string>{"a\\"});
   EXPECT_EQ(tw::quoteStringArgument(R"(some\:value=x)"), R"(some\\\:value\=x)");
+}
+
+// The same split as Twisted 22.4's endpoints._parse, case by case (its output pinned here).
+TEST(EndpointsTests, parseAgreesWithTwisted) {
+  using Args = std::vector<std::string>;
+  using Kw = std::map<std::string, std::string, std::less<>>;
+  struct Case {
+    const char* description;
+    Args args;
+    Kw kwargs;
+  };
+  const std::vector<Case> cases = {
+      {"tcp:80:interface=127.0.0.1", {"tcp", "80"}, {{"interface", "127.0.0.1"}}},
+      {"k=v=w", {}, {{"k", "v=w"}}},
+      {":", {"", ""}, {}},
+      {"=", {}, {{"", ""}}},
+      {"a=b:c=d=e:f", {"f"}, {{"a", "b"}, {"c", "d=e"}}},
+      {"tcp:host=h:port=80:timeout=5:bindAddress=h,port",
+       {"tcp"},
+       {{"bindAddress", "h,port"}, {"host", "h"}, {"port", "80"}, {"timeout", "5"}}},
+      {R"(\a\b:c)", {"ab", "c"}, {}},
+      {"a:=b", {"a"}, {{"", "b"}}},
+      {"==x", {}, {{"", "=x"}}},
+  };
+  for (const Case& c : cases) {
+    const auto d = tw::parseEndpointDescription(c.description);
+    EXPECT_EQ(d.args, c.args) << c.description;
+    EXPECT_EQ(d.kwargs, c.kwargs) << c.description;
+  }
+  tw::fakes::MemoryReactor reactor;
+  EXPECT_EQ(invalidArgument([&] { tw::serverFromString(reactor, "k=v"); }),
+            "endpoint description has no type: 'k=v'");
 }
 
 // A repeated keyword keeps its last value, as Python's dict does.
@@ -741,17 +785,6 @@ TEST(EndpointsTests, serverFromStringUNIX) {
       tw::serverFromString(reactor, "unix:address=/p:mode=660"));
   EXPECT_TRUE(locked->wantPID());
   EXPECT_EQ(locked->mode(), 0660);
-}
-
-/// The message of the std::invalid_argument that `f` throws ("" if none).
-template <class F>
-std::string invalidArgument(F f) {
-  try {
-    f();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "";
 }
 
 // Every malformed server description is a std::invalid_argument saying what is wrong.
