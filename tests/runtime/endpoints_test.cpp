@@ -513,7 +513,7 @@ TEST(EndpointsTests, hostnameAttemptsAreStaggeredByAttemptDelay) {
 }
 
 // The first attempt to connect wins: the others are cancelled, no new one starts.
-// Twisted: test_ignoreUnknownAddressTypes's neighbours, HostnameEndpointIDNATests style success.
+// Twisted: HostnameEndpointsOneIPv4Tests / OneIPv6Tests (test_endpointConnectSuccess).
 TEST(EndpointsTests, hostnameFirstSuccessWinsAndCancelsTheRest) {
   HostnameFixture f;
   auto d = f.endpoint.connect(f.factory);
@@ -531,7 +531,7 @@ TEST(EndpointsTests, hostnameFirstSuccessWinsAndCancelsTheRest) {
 }
 
 // When every attempt fails, the Deferred fails with the last failure once no address is left.
-// Twisted: test_errorsArePropagatedWhenAllFail (HostnameEndpoint).
+// Twisted: HostnameEndpoint with MemoryReactorClock, run on Twisted 22.4: the same times.
 TEST(EndpointsTests, hostnameAllAttemptsFailingFailsWithTheLastFailure) {
   HostnameFixture f;
   auto d = f.endpoint.connect(f.factory);

@@ -17,6 +17,9 @@
 /// Ownership: an endpoint only refers to its reactor (which must outlive it and every attempt
 /// it starts); an attempt in progress keeps what it needs alive by itself, so an endpoint may be
 /// destroyed while its connect() is pending.
+///
+/// Thread safety: endpoints, and the Deferreds they return, belong to the reactor's thread (the
+/// string parser registry alone is guarded by a mutex).
 #pragma once
 
 #include <concepts>
