@@ -19,6 +19,21 @@ namespace tw {
 
 namespace {
 
+/// `given`; else the reactor's own resolver if it has one (IReactorPluggableNameResolver: the
+/// real reactors look names up on their pool); else a BlockingHostnameResolver.
+std::shared_ptr<IHostnameResolver> resolverFor(IReactorTCP& reactor,
+                                               std::shared_ptr<IHostnameResolver> given) {
+  if (given) return given;
+  if (auto* pluggable = dynamic_cast<IReactorPluggableNameResolver*>(&reactor)) {
+    if (auto own = pluggable->nameResolver()) return own;
+  }
+  return std::make_shared<BlockingHostnameResolver>();
+}
+
+}  // namespace
+
+namespace {
+
 using ProtocolPtr = std::shared_ptr<IProtocol>;
 
 /// Connects the protocol it wraps to the real transport and fires the endpoint's Deferred once
@@ -206,8 +221,7 @@ Deferred<std::shared_ptr<IProtocol>> TCP4ClientEndpoint::connect(
 Deferred<std::shared_ptr<IProtocol>> TCP6ClientEndpoint::connect(
     std::shared_ptr<IProtocolFactory> factory) {
   if (isIPv6Address(host())) return TCP4ClientEndpoint::connect(std::move(factory));
-  std::shared_ptr<IHostnameResolver> resolver =
-      resolver_ ? resolver_ : std::make_shared<BlockingHostnameResolver>();
+  std::shared_ptr<IHostnameResolver> resolver = resolverFor(reactor(), resolver_);
   Deferred<std::vector<AddressPtr>> lookup;
   try {
     lookup = resolver->resolveHostName(host(), port());
@@ -408,7 +422,7 @@ HostnameEndpoint::HostnameEndpoint(IReactorTCP& tcp, IReactorTime& clock,
                                    std::optional<BindAddress> bindAddress, Seconds attemptDelay)
     : tcp_(&tcp),
       clock_(&clock),
-      resolver_(resolver ? std::move(resolver) : std::make_shared<BlockingHostnameResolver>()),
+      resolver_(resolverFor(tcp, std::move(resolver))),
       host_(std::move(host)),
       port_(port),
       timeout_(timeout),

@@ -160,25 +160,41 @@ TYPED_TEST(EndpointsTests, tcp6ServerAndClientOnLoopback) {
   server->stopListening();
 }
 
-// HostnameEndpoint("localhost") resolves on a pool thread and reaches a server on 127.0.0.1,
-// whatever order the addresses of localhost come in (an attempt to ::1 is refused, and the next
-// one follows attemptDelay later).
-TYPED_TEST(EndpointsTests, hostnameEndpointLocalhostThreadedResolver) {
+// HostnameEndpoint("localhost") with no resolver given uses the reactor's nameResolver(), which
+// resolves on the reactor's pool, and reaches a server on 127.0.0.1 whatever order the addresses
+// of localhost come in (an attempt to ::1 is refused, and the next one follows attemptDelay
+// later).
+TYPED_TEST(EndpointsTests, hostnameEndpointLocalhostReactorResolver) {
   auto port = this->listen("tcp:0:interface=127.0.0.1");
   ASSERT_NE(port, nullptr);
-  tw::ReactorThreads threads(this->reactor);
-  auto resolver = std::make_shared<tw::ThreadedHostnameResolver>(threads, threads.getThreadPool());
-  tw::HostnameEndpoint endpoint(this->reactor, resolver, "localhost", this->portOf(port->getHost()),
+  tw::HostnameEndpoint endpoint(this->reactor, nullptr, "localhost", this->portOf(port->getHost()),
                                 5s, std::nullopt, 0.05s);
   EXPECT_EQ(this->echoThrough(endpoint), "hello");
+  ASSERT_NE(this->reactor.threadpool(), nullptr);  // the lookup ran there
   port->stopListening();
 }
 
-// The same with the blocking resolver (the default).
+// The same with a ThreadedHostnameResolver on a pool of one's own.
+TYPED_TEST(EndpointsTests, hostnameEndpointLocalhostThreadedResolver) {
+  auto port = this->listen("tcp:0:interface=127.0.0.1");
+  ASSERT_NE(port, nullptr);
+  tw::ThreadPool pool(0, 2, "resolver");
+  pool.start();
+  auto resolver = std::make_shared<tw::ThreadedHostnameResolver>(this->reactor, pool);
+  tw::HostnameEndpoint endpoint(this->reactor, resolver, "localhost", this->portOf(port->getHost()),
+                                5s, std::nullopt, 0.05s);
+  EXPECT_EQ(this->echoThrough(endpoint), "hello");
+  EXPECT_EQ(this->reactor.threadpool(), nullptr);  // the reactor's pool was not needed
+  port->stopListening();
+  pool.stop();
+}
+
+// The same with the blocking resolver.
 TYPED_TEST(EndpointsTests, hostnameEndpointLocalhostBlockingResolver) {
   auto port = this->listen("tcp:0:interface=127.0.0.1");
   ASSERT_NE(port, nullptr);
-  tw::HostnameEndpoint endpoint(this->reactor, nullptr, "localhost", this->portOf(port->getHost()));
+  tw::HostnameEndpoint endpoint(this->reactor, std::make_shared<tw::BlockingHostnameResolver>(),
+                                "localhost", this->portOf(port->getHost()));
   EXPECT_EQ(this->echoThrough(endpoint), "hello");
   port->stopListening();
 }
@@ -219,8 +235,13 @@ TYPED_TEST(EndpointsTests, hostnameEndpointFallsBackToTheNextAddress) {
 TYPED_TEST(EndpointsTests, hostnameEndpointUnknownHost) {
   tw::HostnameEndpoint endpoint(this->reactor, nullptr, "no-such-host.invalid", 80);
   std::optional<tw::Failure> failure;
-  endpoint.connect(tw::Factory::forProtocol<tw::Protocol>())
-      .addCallbacks([](ProtocolPtr) {}, [&](const tw::Failure& f) { failure = f; });
+  this->reactor.callWhenRunning([&] {
+    endpoint.connect(tw::Factory::forProtocol<tw::Protocol>())
+        .addCallbacks([](ProtocolPtr) { ADD_FAILURE() << "connected"; },
+                      [&](const tw::Failure& f) { failure = f; })
+        .addBoth([&](auto...) { this->reactor.stop(); });
+  });
+  this->runBounded(10s);
   ASSERT_TRUE(failure.has_value());
   EXPECT_NE(failure->check<tw::error::DNSLookupError>(), nullptr) << failure->getErrorMessage();
 }

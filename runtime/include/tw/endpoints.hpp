@@ -171,13 +171,14 @@ class TCP4ClientEndpoint : public IStreamClientEndpoint {
 };
 
 /// Connects over TCP to an IPv6 host.  An IPv6 literal ("::1") is connected to at once; any
-/// other name is first resolved with `resolver` (BlockingHostnameResolver when null) and the
-/// first IPv6 address is used (none: tw::error::DNSLookupError).  Cancelling while resolving
+/// other name is first resolved with `resolver` (when null: the reactor's nameResolver() if it is
+/// an IReactorPluggableNameResolver, as the real reactors are, else BlockingHostnameResolver) and
+/// the first IPv6 address is used (none: tw::error::DNSLookupError).  Cancelling while resolving
 /// cancels the resolution (tw::CancelledError, unless the resolver's canceller says otherwise).
 /// Twisted: endpoints.TCP6ClientEndpoint.
 ///
-/// Differs from Twisted: the resolver is a parameter (Twisted always uses getaddrinfo in a
-/// thread of the reactor's pool).
+/// Differs from Twisted: a resolver may be given (Twisted always uses getaddrinfo in a thread
+/// of the reactor's pool, as the real reactors' nameResolver() does).
 class TCP6ClientEndpoint : public TCP4ClientEndpoint {
  public:
   TCP6ClientEndpoint(IReactorTCP& reactor, std::string host, int port,
@@ -277,7 +278,7 @@ class ThreadedHostnameResolver final : public IHostnameResolver {
 /// A host that is not a usable name (empty, or with a NUL, a space or a control character)
 /// fails connect() at once with std::invalid_argument ("invalid hostname: ...").
 ///
-/// Differs from Twisted: the resolver is given to the constructor (Twisted takes it from the
+/// Differs from Twisted: a resolver may be given to the constructor (Twisted always takes the
 /// reactor's nameResolver); cancelling during the lookup fails with ConnectingCancelledError
 /// (Twisted: CancelledError, and the lookup goes on); IDNA encoding of non-ASCII names is not
 /// done (the name goes to the resolver as given); the staggering uses callLater rather than a
@@ -288,7 +289,9 @@ class HostnameEndpoint : public IStreamClientEndpoint {
   /// HostnameEndpoint._DEFAULT_ATTEMPT_DELAY.
   static constexpr Seconds kDefaultAttemptDelay = Seconds(0.3);
 
-  /// @param resolver  the resolver (BlockingHostnameResolver when null).
+  /// @param resolver  the resolver; when null, the reactor's nameResolver() if it is an
+  ///                  IReactorPluggableNameResolver (the real reactors: getaddrinfo on their
+  ///                  pool), else BlockingHostnameResolver.
   /// @param timeout   for each connection attempt.
   HostnameEndpoint(IReactorTCP& tcp, IReactorTime& clock,
                    std::shared_ptr<IHostnameResolver> resolver, std::string host, int port,

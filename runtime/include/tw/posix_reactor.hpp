@@ -18,6 +18,7 @@
 
 #include "tw/delayed_call.hpp"
 #include "tw/detail/system_events.hpp"
+#include "tw/interfaces/i_hostname_resolver.hpp"
 #include "tw/interfaces/i_reactor_core.hpp"
 #include "tw/interfaces/i_reactor_fd_set.hpp"
 #include "tw/interfaces/i_reactor_multicast.hpp"
@@ -116,6 +117,7 @@ class PosixReactorBase : public IReactorCore,
                          public IReactorTime,
                          public IReactorFDSet,
                          public IReactorThreads,
+                         public IReactorPluggableNameResolver,
                          public IReactorTCP,
                          public IReactorUDP,
                          public IReactorMulticast {
@@ -180,6 +182,14 @@ class PosixReactorBase : public IReactorCore,
   ThreadPool& getThreadPool();
   /// The pool if it was made, else null (Twisted: the `threadpool` attribute).
   [[nodiscard]] ThreadPool* threadpool() noexcept;
+
+  // --- IReactorPluggableNameResolver ------------------------------------------------------------
+  /// The resolver endpoints use by default (HostnameEndpoint, TCP6ClientEndpoint): a
+  /// ThreadedHostnameResolver on getThreadPool() unless another was installed.  Twisted:
+  /// ReactorBase.nameResolver (GAIResolver on the reactor's pool).
+  std::shared_ptr<IHostnameResolver> nameResolver() override;
+  std::shared_ptr<IHostnameResolver> installNameResolver(
+      std::shared_ptr<IHostnameResolver> resolver) override;
 
   /// Keeps `owned` alive until releaseOwned(key) or the reactor's destruction; what the reactor
   /// keeps for its transports and ports (their lifetime is the reactor's business).
@@ -252,6 +262,7 @@ class PosixReactorBase : public IReactorCore,
   detail::SystemEvents events_{Logger("tw.reactor")};
 
   std::unique_ptr<ReactorThreads> threads_;  // made by getThreadPool()
+  std::shared_ptr<IHostnameResolver> nameResolver_;
 
   std::unordered_map<const void*, std::shared_ptr<void>> owned_;
   std::vector<std::shared_ptr<void>> released_;

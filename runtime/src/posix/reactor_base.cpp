@@ -18,6 +18,7 @@
 #include <system_error>
 
 #include "tw/address.hpp"
+#include "tw/endpoints.hpp"
 #include "tw/error.hpp"
 #include "tw/posix_reactor.hpp"
 #include "tw/thread_pool.hpp"
@@ -494,6 +495,17 @@ void PosixReactorBase::suggestThreadPoolSize(std::size_t size) {
 
 void PosixReactorBase::doCallInThread(std::function<void()> f, const std::source_location& where) {
   getThreadPool().callInThread(std::move(f), where);
+}
+
+std::shared_ptr<IHostnameResolver> PosixReactorBase::nameResolver() {
+  if (!nameResolver_)
+    nameResolver_ = std::make_shared<ThreadedHostnameResolver>(*this, getThreadPool());
+  return nameResolver_;
+}
+
+std::shared_ptr<IHostnameResolver> PosixReactorBase::installNameResolver(
+    std::shared_ptr<IHostnameResolver> resolver) {
+  return std::exchange(nameResolver_, std::move(resolver));
 }
 
 // --- resolve -----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 /// Twisted: twisted.internet.interfaces.IHostnameResolver.  Tests: tests/runtime/endpoints_test.cpp
 #pragma once
 
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -24,6 +25,19 @@ class IHostnameResolver {
   /// `port`), in the order a client should try them (possibly none), or fails with
   /// tw::error::DNSLookupError.  The Deferred fires on the caller's (reactor's) thread.
   virtual Deferred<std::vector<AddressPtr>> resolveHostName(std::string_view host, int port) = 0;
+};
+
+/// A reactor with a resolver of its own, which endpoints use when given none.
+/// Twisted: twisted.internet.interfaces.IReactorPluggableNameResolver.
+class IReactorPluggableNameResolver {
+ public:
+  virtual ~IReactorPluggableNameResolver() = default;
+
+  /// The reactor's resolver (the real reactors: getaddrinfo on their thread pool).
+  virtual std::shared_ptr<IHostnameResolver> nameResolver() = 0;
+  /// Installs `resolver` and returns the one it replaces.
+  virtual std::shared_ptr<IHostnameResolver> installNameResolver(
+      std::shared_ptr<IHostnameResolver> resolver) = 0;
 };
 
 }  // namespace tw
