@@ -56,8 +56,9 @@ struct SocketAddress;
 /// Ownership: the reactor owns the connection until connectionLost has returned; the
 /// connection owns its protocol and keeps its factory alive.
 ///
-/// Differs from Twisted: writes after loseConnection or abortConnection are dropped (Twisted
-/// still sends what is written before the buffer has drained); writes go to the socket at once
+/// Differs from Twisted: writes after loseConnection, loseWriteConnection or abortConnection are
+/// dropped (Twisted still sends what is written before the buffer has drained); writes on a
+/// closed transport are dropped in both; writes go to the socket at once
 /// rather than at the next writability (Twisted's startWriting/stopWriting costs two more
 /// syscalls per write).
 class TCPConnection final : public ITCPTransport,
