@@ -499,6 +499,50 @@ TYPED_TEST(FlowControlTests, pullProducerToSlowReader) {
   EXPECT_TRUE(transfer.reader->lost->template check<tw::error::ConnectionDone>());
 }
 
+// After a burst (one 8 MB write, most of it buffered) has drained, the send buffer gives its
+// memory back instead of keeping 8 MB for the rest of the connection.
+TYPED_TEST(FlowControlTests, drainedBufferGivesBackItsMemory) {
+  auto& r = this->reactor;
+  constexpr std::size_t kBurst = 8 * 1024 * 1024;
+  std::size_t capacityAfterWrite = 0;
+  std::optional<std::size_t> capacityAfterDrain;
+  std::optional<std::size_t> bufferedAfterDrain;
+  auto server = std::make_shared<ServerFactory<>>([&](Scripted& p, std::size_t) {
+    p.onMade = [&](Scripted& self) {
+      std::string burst(kBurst, '\0');
+      fillPattern(0, burst.data(), burst.size());
+      self.transport()->write(burst);
+      capacityAfterWrite = self.tcp().sendBufferCapacity();
+    };
+    // The client says "done" once it has every byte: our buffer has drained by then.
+    p.onData = [&](Scripted& self, std::string_view) {
+      if (self.received != "done") return;
+      bufferedAfterDrain = self.tcp().bufferedBytes();
+      capacityAfterDrain = self.tcp().sendBufferCapacity();
+      self.transport()->loseConnection();
+    };
+  });
+  auto port = r.listenTCP(0, server, 50, "127.0.0.1");
+  StreamChecker checker;
+  auto client = std::make_shared<ClientFactory<>>([&](Scripted& p) {
+    p.onData = [&](Scripted& self, std::string_view data) {
+      checker.feed(data);
+      self.received.clear();
+      if (checker.received == kBurst) self.transport()->write("done");
+    };
+  });
+  client->onLost = [&](const tw::Failure&) { r.stop(); };
+  r.connectTCP("127.0.0.1", this->portOf(port->getHost()), client);
+  this->runBounded();
+  EXPECT_EQ(checker.received, kBurst);
+  EXPECT_FALSE(checker.firstMismatch.has_value());
+  const std::size_t limit = 4 * tw::TCPConnection::kDefaultHighWaterMark;
+  EXPECT_GT(capacityAfterWrite, limit) << "the burst was not buffered";
+  ASSERT_TRUE(capacityAfterDrain.has_value());
+  EXPECT_EQ(*bufferedAfterDrain, 0u);
+  EXPECT_LE(*capacityAfterDrain, limit);
+}
+
 // --- reset by peer -------------------------------------------------------------------------------
 
 // Issue #5: the peer resets the connection (SO_LINGER {1, 0}, then close) while we still have a

@@ -120,6 +120,10 @@ class TCPConnection final : public ITCPTransport,
   IProtocol* protocol() const noexcept { return protocol_.get(); }
   /// Bytes written but not yet taken by the kernel.
   std::size_t bufferedBytes() const noexcept { return buffer_.size() - offset_; }
+  /// Bytes of memory the send buffer holds (sent, unsent and spare).  Once the buffer drains,
+  /// more than four times highWaterMark() is given back, so a burst of large writes does not
+  /// pin its memory for the rest of the connection.
+  std::size_t sendBufferCapacity() const noexcept { return buffer_.capacity(); }
   std::size_t highWaterMark() const noexcept { return highWater_; }
   void setHighWaterMark(std::size_t bytes) noexcept { highWater_ = bytes; }
 
