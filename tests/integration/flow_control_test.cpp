@@ -278,6 +278,7 @@ class PatternPusher : public tw::IPushProducer {
   int stops = 0;
   std::uint64_t sent = 0;
   std::size_t maxBuffered = 0;
+  std::size_t maxCapacity = 0;
   bool finished = false;
 
  private:
@@ -290,6 +291,7 @@ class PatternPusher : public tw::IPushProducer {
       sent += n;
       t_.write(buffer_);
       maxBuffered = std::max(maxBuffered, t_.bufferedBytes());
+      maxCapacity = std::max(maxCapacity, t_.sendBufferCapacity());
     }
     if (sent == total_ && !finished) {
       finished = true;
@@ -460,6 +462,8 @@ TYPED_TEST(FlowControlTests, pushProducer100MBToSlowReader) {
   // The mark was reached, and never passed by more than one write.
   EXPECT_GT(pusher->maxBuffered, tw::TCPConnection::kDefaultHighWaterMark);
   EXPECT_LE(pusher->maxBuffered, tw::TCPConnection::kDefaultHighWaterMark + kChunk);
+  // The memory behind the buffer stays within twice that (std::string grows by doubling).
+  EXPECT_LE(pusher->maxCapacity, 2 * (tw::TCPConnection::kDefaultHighWaterMark + kChunk));
   // The reader was slow: it stopped reading every MiB.
   EXPECT_GE(transfer.reader->breaks, 90);
   EXPECT_EQ(transfer.reader->checker.received, kTotal);
