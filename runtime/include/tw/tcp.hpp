@@ -56,8 +56,9 @@ struct SocketAddress;
 /// Ownership: the reactor owns the connection until connectionLost has returned; the
 /// connection owns its protocol and keeps its factory alive.
 ///
-/// Differs from Twisted: writes after loseConnection or abortConnection are dropped (Twisted
-/// still sends what is written before the buffer has drained); writes go to the socket at once
+/// Differs from Twisted: writes after loseConnection, loseWriteConnection or abortConnection are
+/// dropped (Twisted still sends what is written before the buffer has drained); writes on a
+/// closed transport are dropped in both; writes go to the socket at once
 /// rather than at the next writability (Twisted's startWriting/stopWriting costs two more
 /// syscalls per write).
 class TCPConnection final : public ITCPTransport,
@@ -119,6 +120,10 @@ class TCPConnection final : public ITCPTransport,
   IProtocol* protocol() const noexcept { return protocol_.get(); }
   /// Bytes written but not yet taken by the kernel.
   std::size_t bufferedBytes() const noexcept { return buffer_.size() - offset_; }
+  /// Bytes of memory the send buffer holds (sent, unsent and spare).  Once the buffer drains,
+  /// more than four times highWaterMark() is given back, so a burst of large writes does not
+  /// pin its memory for the rest of the connection.
+  std::size_t sendBufferCapacity() const noexcept { return buffer_.capacity(); }
   std::size_t highWaterMark() const noexcept { return highWater_; }
   void setHighWaterMark(std::size_t bytes) noexcept { highWater_ = bytes; }
 

@@ -247,6 +247,8 @@ std::optional<Failure> TCPConnection::doWrite() {
     if (offset_ == buffer_.size()) {
       buffer_.clear();
       offset_ = 0;
+      // Give back what a burst of large writes left behind.
+      if (buffer_.capacity() > 4 * highWater_) std::string().swap(buffer_);
     } else {
       // Drop the sent prefix once it is the larger part, so the buffer does not grow forever.
       if (offset_ > 64 * 1024 && offset_ * 2 > buffer_.size()) {
