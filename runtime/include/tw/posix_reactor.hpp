@@ -19,6 +19,7 @@
 #include "tw/delayed_call.hpp"
 #include "tw/interfaces/i_reactor_core.hpp"
 #include "tw/interfaces/i_reactor_fd_set.hpp"
+#include "tw/interfaces/i_reactor_process.hpp"
 #include "tw/interfaces/i_reactor_tcp.hpp"
 #include "tw/interfaces/i_reactor_threads.hpp"
 #include "tw/interfaces/i_reactor_time.hpp"
@@ -109,7 +110,8 @@ class PosixReactorBase : public IReactorCore,
                          public IReactorTime,
                          public IReactorFDSet,
                          public IReactorFromThreads,
-                         public IReactorTCP {
+                         public IReactorTCP,
+                         public IReactorProcess {
  public:
   PosixReactorBase(const PosixReactorBase&) = delete;
   PosixReactorBase& operator=(const PosixReactorBase&) = delete;
@@ -181,6 +183,9 @@ class PosixReactorBase : public IReactorCore,
                                            std::shared_ptr<IClientFactory> factory, Seconds timeout,
                                            std::optional<BindAddress> bindAddress,
                                            const std::source_location& where) override;
+  /// IReactorProcess, in src/posix/process.cpp (see tw/process.hpp).
+  std::shared_ptr<IProcessTransport> doSpawnProcess(SpawnProcessArgs args,
+                                                    const std::source_location& where) override;
 
  private:
   struct FdEntry {
