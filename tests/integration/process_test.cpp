@@ -25,6 +25,7 @@
 #include "reactors.hpp"
 #include "tw/error.hpp"
 #include "tw/posix_reactor.hpp"
+#include "tw/trial/logged_errors.hpp"
 
 namespace {
 
@@ -467,6 +468,116 @@ TYPED_TEST(ProcessTests, shutdownLeavesRunningProcessButClosesPipes) {
   int status = 0;
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   EXPECT_TRUE(WIFSIGNALED(status));
+}
+
+}  // namespace
+
+namespace {
+
+// An exception thrown by outReceived is logged and closes the stdout pipe only; stderr is still
+// read and the process still ends.
+TYPED_TEST(ProcessTests, exceptionInOutReceivedClosesThatPipe) {
+  tw::testing::ExpectedErrors errors;
+  auto p = this->stopping();
+  p->onOut = [](Recorder&, std::string_view) { throw std::runtime_error("boom in outReceived"); };
+  this->reactor.spawnProcess(p, "/bin/sh", {"sh", "-c", "echo a; sleep 0.1; echo b >&2"});
+  this->runBounded();
+  EXPECT_TRUE(p->outLost);
+  EXPECT_EQ(p->err, "b\n");
+  ASSERT_TRUE(p->ended.has_value());
+  const auto logged = tw::trial::flushLoggedErrors<std::runtime_error>();
+  EXPECT_EQ(logged.size(), 1U);
+}
+
+// pauseProducing stops reading the child's output (processExited may come first, processEnded
+// waits for the output); resumeProducing delivers it.
+TYPED_TEST(ProcessTests, pauseAndResumeProducing) {
+  auto p = this->stopping();
+  p->onMade = [](Recorder& r) { r.transport()->pauseProducing(); };
+  auto t = this->reactor.spawnProcess(p, "/bin/echo", {"echo", "held back"});
+  bool emptyWhilePaused = false;
+  this->reactor.callLater(200ms, [&] {
+    emptyWhilePaused = p->out.empty() && !p->ended.has_value();
+    t->resumeProducing();
+  });
+  this->runBounded();
+  EXPECT_TRUE(emptyWhilePaused);
+  EXPECT_EQ(p->out, "held back\n");
+  ASSERT_TRUE(p->ended.has_value());
+}
+
+// uid and gid switch the child's identity (here to our own, which needs no privilege).
+TYPED_TEST(ProcessTests, uidAndGidApplied) {
+  auto p = this->stopping();
+  this->reactor.spawnProcess(p, "/bin/sh", {"sh", "-c", "id -u; id -g"}, std::nullopt, std::nullopt,
+                             ::getuid(), ::getgid());
+  this->runBounded();
+  EXPECT_EQ(p->out, std::to_string(::getuid()) + "\n" + std::to_string(::getgid()) + "\n");
+  EXPECT_TRUE(isDone(*p->ended));
+}
+
+/// A pull producer writing `chunks` blocks of 100 000 bytes to a process's stdin, then closing it.
+class ChunkProducer : public tw::IPullProducer {
+ public:
+  explicit ChunkProducer(int chunks) : chunks_(chunks) {}
+  void resumeProducing() override {
+    ++resumes;
+    if (sent < chunks_) {
+      transport->write(std::string(100000, static_cast<char>('a' + sent)));
+      ++sent;
+    } else if (!finished) {
+      finished = true;
+      transport->unregisterProducer();
+      transport->closeStdin();
+    }
+  }
+  void stopProducing() override { stopped = true; }
+
+  tw::IProcessTransport* transport = nullptr;
+  int sent = 0;
+  int resumes = 0;
+  bool finished = false;
+  bool stopped = false;
+
+ private:
+  int chunks_;
+};
+
+// A pull producer registered on the process feeds its stdin, asked for more each time the
+// buffer empties.
+TYPED_TEST(ProcessTests, pullProducerFeedsStdin) {
+  auto p = this->stopping();
+  ChunkProducer producer(10);
+  p->onMade = [&](Recorder& r) {
+    producer.transport = r.transport();
+    r.transport()->registerProducer(producer, false);
+  };
+  this->reactor.spawnProcess(p, "cat", {"cat"}, std::nullopt);
+  this->runBounded(20s);
+  EXPECT_TRUE(producer.finished);
+  ASSERT_EQ(p->out.size(), 1000000U);
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(p->out[static_cast<std::size_t>(i) * 100000], static_cast<char>('a' + i));
+  }
+  EXPECT_TRUE(isDone(*p->ended));
+}
+
+// Without a stdin pipe, writes are dropped and a registered producer is stopped at once.
+TYPED_TEST(ProcessTests, noStdinPipe) {
+  auto p = this->stopping();
+  ChunkProducer producer(1);
+  auto t = this->reactor.spawnProcess(p, "/bin/echo", {"echo", "x"}, tw::ProcessEnvironment{},
+                                      std::nullopt, std::nullopt, std::nullopt, false,
+                                      tw::ChildFDs{{1, 'r'}});
+  t->write("dropped");
+  EXPECT_THROW(t->writeToChild(0, "x"), std::invalid_argument);
+  EXPECT_THROW(t->writeToChild(1, "x"), std::invalid_argument);
+  t->registerProducer(producer, false);
+  EXPECT_TRUE(producer.stopped);
+  EXPECT_EQ(t->getHost()->repr(), "_ProcessAddress()");
+  this->runBounded();
+  EXPECT_EQ(p->out, "x\n");
+  EXPECT_TRUE(isDone(*p->ended));
 }
 
 }  // namespace

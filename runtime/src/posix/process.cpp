@@ -502,7 +502,7 @@ class Process::PipeWriter final : public Process::Pipe, public IWriteDescriptor 
     for (std::string_view d : data) total += d.size();
     if (total == 0) return;
     std::size_t skip = 0;
-    if (bufferedBytes() == 0) {
+    if (bufferedBytes() == 0 && !writing_) {
       std::vector<iovec> iov;
       for (std::string_view d : data) {
         if (!d.empty()) iov.push_back({const_cast<char*>(d.data()), d.size()});
@@ -514,7 +514,11 @@ class Process::PipeWriter final : public Process::Pipe, public IWriteDescriptor 
         return;
       }
       skip = n > 0 ? static_cast<std::size_t>(n) : 0;
-      if (skip == total) return;
+      if (skip == total) {
+        // A pull producer is asked for more when the buffer empties: at the next writability.
+        if (producer_ != nullptr && !streaming_) startWriting();
+        return;
+      }
     }
     if (offset_ > 0 && offset_ == buffer_.size()) {
       buffer_.clear();
@@ -528,10 +532,7 @@ class Process::PipeWriter final : public Process::Pipe, public IWriteDescriptor 
       buffer_.append(d.substr(skip));
       skip = 0;
     }
-    if (!writing_) {
-      owner_.reactor_.addWriter(*this);
-      writing_ = true;
-    }
+    startWriting();
     if (producer_ != nullptr && streaming_ && !producerPaused_ && bufferedBytes() > kHighWater) {
       producerPaused_ = true;
       dynamic_cast<IPushProducer*>(producer_)->pauseProducing();
@@ -577,12 +578,26 @@ class Process::PipeWriter final : public Process::Pipe, public IWriteDescriptor 
  private:
   std::size_t bufferedBytes() const noexcept { return buffer_.size() - offset_; }
 
+  void startWriting() {
+    if (!writing_ && !lost_) {
+      owner_.reactor_.addWriter(*this);
+      writing_ = true;
+    }
+  }
+
   std::optional<Failure> flush() {
     while (bufferedBytes() > 0) {
       iovec iov{buffer_.data() + offset_, bufferedBytes()};
       const ssize_t n = writeNoSigpipe(fd_, &iov, 1);
       if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return std::nullopt;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          // Drop the sent prefix once it is the larger part, so the buffer does not grow forever.
+          if (offset_ > kHighWater && offset_ * 2 > buffer_.size()) {
+            buffer_.erase(0, offset_);
+            offset_ = 0;
+          }
+          return std::nullopt;
+        }
         return Failure(error::ConnectionLost(std::error_code(errno, std::generic_category())));
       }
       offset_ += static_cast<std::size_t>(n);
