@@ -41,6 +41,8 @@
 ///  - getHost()/getPeer() return a ProcessAddress (Twisted's Process raises NotImplementedError).
 ///  - Writing to a pipe whose reader went away never raises SIGPIPE in this process (it is blocked
 ///    around the write and consumed); Twisted relies on Python ignoring SIGPIPE.
+///  - Bytes written to a pipe after closeChildFD/closeStdin/loseConnection are dropped (Twisted
+///    still sends what is written before the pipe has closed).
 ///  - If someone else reaped the child (a waitpid(-1) elsewhere), the process ends with
 ///    ProcessTerminated without exit code or signal and status -1, and an error is logged;
 ///    Twisted's process then never ends.
