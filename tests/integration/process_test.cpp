@@ -581,3 +581,41 @@ TYPED_TEST(ProcessTests, noStdinPipe) {
 }
 
 }  // namespace
+
+namespace {
+
+// The process's descriptors are among the reactor's readers; each leads back to its Process and
+// names the spawnProcess call that made it (what trial's janitor reports).
+TYPED_TEST(ProcessTests, descriptorsNameTheirSpawnCall) {
+  auto p = this->stopping();
+  const auto line = static_cast<std::uint_least32_t>(__LINE__ + 1);
+  auto t = this->reactor.spawnProcess(p, "/bin/sleep", {"sleep", "30"});
+  std::size_t ours = 0;
+  for (tw::IReadDescriptor* r : this->reactor.getReaders()) {
+    std::shared_ptr<tw::Process> owner = tw::Process::ofDescriptor(*r);
+    if (!owner) continue;
+    ++ours;
+    EXPECT_EQ(static_cast<tw::IProcessTransport*>(owner.get()), t.get());
+    EXPECT_EQ(r->createdAt().line(), line);
+    EXPECT_NE(std::string(r->createdAt().file_name()).find("process_test.cpp"), std::string::npos);
+    EXPECT_NE(r->logPrefix().find("Process pid=" + std::to_string(*t->pid())), std::string::npos);
+  }
+  EXPECT_GE(ours, 3U);  // stdin, stdout, stderr (and the pidfd)
+  std::size_t leftAtEnd = 99;
+  p->onEnded = [&](Recorder&, const tw::Failure&) {
+    leftAtEnd = 0;
+    for (tw::IReadDescriptor* r : this->reactor.getReaders()) {
+      if (tw::Process::ofDescriptor(*r)) ++leftAtEnd;
+    }
+    for (tw::IWriteDescriptor* w : this->reactor.getWriters()) {
+      if (tw::Process::ofDescriptor(*w)) ++leftAtEnd;
+    }
+    this->reactor.stop();
+  };
+  t->signalProcess("KILL");
+  this->runBounded();
+  EXPECT_EQ(this->signalOf(*p->ended), SIGKILL);
+  EXPECT_EQ(leftAtEnd, 0U);
+}
+
+}  // namespace

@@ -208,6 +208,11 @@ class Process final : public IProcessTransport, public std::enable_shared_from_t
   /// "Process pid=<pid>" and the executable.
   std::string logPrefix() const;
 
+  /// The process that `descriptor` (one of the reactor's readers or writers) belongs to: one of
+  /// its pipes or the watcher of its exit; nullptr for any other descriptor.  For trial's
+  /// janitor, which can then name the process (logPrefix, createdAt) and kill it.
+  static std::shared_ptr<Process> ofDescriptor(const IFileDescriptor& descriptor);
+
   /// For tests: when true, processes spawned afterwards are reaped through the SIGCHLD handler
   /// instead of a pidfd (the fallback for kernels without pidfd_open).  Not thread-safe.
   static void forceSigchldReaping(bool on) noexcept;

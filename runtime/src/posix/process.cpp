@@ -383,6 +383,7 @@ class Process::Pipe : public virtual IReadDescriptor {
   std::string logPrefix() const override {
     return owner_.logPrefix() + " fd " + std::to_string(childFD_);
   }
+  Process& owner() const noexcept { return owner_; }
   std::source_location createdAt() const override { return owner_.createdAt_; }
 
   /// Unwatches, closes the descriptor and tells the process.  Once.
@@ -653,6 +654,7 @@ class Process::ExitWatcher final : public IReadDescriptor {
     fd_ = -1;
   }
   int fileno() const override { return fd_; }
+  Process& owner() const noexcept { return owner_; }
   std::optional<Failure> doRead() override {
     owner_.reap();
     return std::nullopt;
@@ -676,6 +678,16 @@ class Process::ExitWatcher final : public IReadDescriptor {
 const Logger& Process::log() {
   static const Logger logger("tw.process");
   return logger;
+}
+
+std::shared_ptr<Process> Process::ofDescriptor(const IFileDescriptor& descriptor) {
+  if (const auto* pipe = dynamic_cast<const Pipe*>(&descriptor)) {
+    return pipe->owner().shared_from_this();
+  }
+  if (const auto* watcher = dynamic_cast<const ExitWatcher*>(&descriptor)) {
+    return watcher->owner().shared_from_this();
+  }
+  return nullptr;
 }
 
 void Process::forceSigchldReaping(bool on) noexcept { gForceSigchld = on; }
