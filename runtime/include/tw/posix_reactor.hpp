@@ -22,6 +22,7 @@
 #include "tw/interfaces/i_reactor_core.hpp"
 #include "tw/interfaces/i_reactor_fd_set.hpp"
 #include "tw/interfaces/i_reactor_multicast.hpp"
+#include "tw/interfaces/i_reactor_process.hpp"
 #include "tw/interfaces/i_reactor_tcp.hpp"
 #include "tw/interfaces/i_reactor_threads.hpp"
 #include "tw/interfaces/i_reactor_time.hpp"
@@ -120,7 +121,8 @@ class PosixReactorBase : public IReactorCore,
                          public IReactorPluggableNameResolver,
                          public IReactorTCP,
                          public IReactorUDP,
-                         public IReactorMulticast {
+                         public IReactorMulticast,
+                         public IReactorProcess {
  public:
   PosixReactorBase(const PosixReactorBase&) = delete;
   PosixReactorBase& operator=(const PosixReactorBase&) = delete;
@@ -225,6 +227,9 @@ class PosixReactorBase : public IReactorCore,
                                                     std::shared_ptr<DatagramProtocol> protocol,
                                                     std::string_view interface,
                                                     std::size_t maxPacketSize, bool listenMultiple,
+                                                    const std::source_location& where) override;
+  /// IReactorProcess, in src/posix/process.cpp (see tw/process.hpp).
+  std::shared_ptr<IProcessTransport> doSpawnProcess(SpawnProcessArgs args,
                                                     const std::source_location& where) override;
 
  private:
