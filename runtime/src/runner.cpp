@@ -266,6 +266,7 @@ class TextLogFile {
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S+0000", &tm);
     std::string text = event.format();
+    while (!text.empty() && text.back() == '\n') text.pop_back();
     std::lock_guard<std::mutex> lock(mutex_);
     std::fprintf(file_, "%s %s\n", stamp, text.c_str());
     std::fflush(file_);
