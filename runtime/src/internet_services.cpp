@@ -50,13 +50,19 @@ Deferred<void> TCPServer::stopService() {
 
 // TimerService ----------------------------------------------------------------------------------
 
+TimerService::~TimerService() {
+  *destroying_ = true;
+  loop_.reset();  // a running loop fails its Deferred with CancelledError: not worth a log line
+}
+
 void TimerService::startService() {
   Service::startService();
   loop_ = std::make_unique<LoopingCall>(clock_, f_);
-  loopFinished_ = loop_->start(step_, true).addErrback([](Failure f) -> LoopingCall* {
-    appLog().failure("TimerService: the timed call failed", std::move(f));
-    return nullptr;
-  });
+  loopFinished_ =
+      loop_->start(step_, true).addErrback([destroying = destroying_](Failure f) -> LoopingCall* {
+        if (!*destroying) appLog().failure("TimerService: the timed call failed", std::move(f));
+        return nullptr;
+      });
 }
 
 Deferred<void> TimerService::stopService() {

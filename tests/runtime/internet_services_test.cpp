@@ -155,6 +155,21 @@ TEST(TimerServiceTests, failingCallIsLoggedAndStopsTheLoop) {
   EXPECT_FALSE(timer.running());
 }
 
+// Destroying a running TimerService cancels its timer quietly.
+TEST(TimerServiceTests, destroyedWhileRunningIsQuiet) {
+  MemoryReactorClock clock;
+  int calls = 0;
+  ExpectNoLoggedErrors noErrors;
+  {
+    TimerService timer(clock, 1s, [&] { ++calls; });
+    timer.startService();
+    EXPECT_EQ(clock.getDelayedCalls().size(), 1u);
+  }
+  EXPECT_TRUE(clock.getDelayedCalls().empty());
+  clock.advance(5s);
+  EXPECT_EQ(calls, 1);
+}
+
 // --- StreamServerEndpointService ---------------------------------------------------------------
 
 /// A server endpoint whose listen Deferreds the test fires.

@@ -75,7 +75,12 @@ class TimerService : public Service {
   requires std::is_invocable_v<F&> TimerService(IReactorTime& clock, Seconds step, F f)
       : clock_(clock), step_(step), f_(wrap(std::move(f))) {}
 
+  /// Stops the loop without logging its cancellation.
+  ~TimerService() override;
+
   void startService() override;
+  /// Stops the loop; fires once the call in progress has finished. The service must outlive
+  /// this Deferred.
   Deferred<void> stopService() override;
 
   /// The interval.
@@ -99,6 +104,7 @@ class TimerService : public Service {
   LoopingCall::Function f_;
   std::unique_ptr<LoopingCall> loop_;
   std::optional<Deferred<LoopingCall*>> loopFinished_;
+  std::shared_ptr<bool> destroying_ = std::make_shared<bool>(false);
 };
 
 /// A service that listens on a server endpoint while it runs.
