@@ -136,14 +136,15 @@ class TwRunTests : public ::testing::Test {
   pid_t daemon_ = -1;
 };
 
-// --nodaemon: serves echo, writes its own pid, stops in order on SIGTERM, exits 0, removes the
-// pidfile.
+// --nodaemon (on the poll reactor): serves echo, writes its own pid, stops in order on SIGTERM,
+// exits 0, removes the pidfile.
 TEST_F(TwRunTests, foregroundServesAndStopsOnSigterm) {
   fs::path pidfile = dir_ / "tw-run.pid";
   fs::path logfile = dir_ / "tw-run.log";
-  pid_t pid = spawn({"--nodaemon", "--pidfile=" + pidfile.string(), "--logfile=" + logfile.string(),
-                     "echo", "--port", "0", "--interface", "127.0.0.1"},
-                    dir_ / "out.txt");
+  pid_t pid =
+      spawn({"--nodaemon", "--reactor=poll", "--pidfile=" + pidfile.string(),
+             "--logfile=" + logfile.string(), "echo", "--port", "0", "--interface", "127.0.0.1"},
+            dir_ / "out.txt");
   ASSERT_GT(pid, 0);
   std::optional<int> port = listeningPort(logfile);
   ASSERT_TRUE(port.has_value()) << readFile(logfile) << readFile(dir_ / "out.txt");
@@ -155,12 +156,16 @@ TEST_F(TwRunTests, foregroundServesAndStopsOnSigterm) {
   EXPECT_EQ(*status, 0) << readFile(dir_ / "out.txt");
   EXPECT_FALSE(fs::exists(pidfile));
   std::string log = readFile(logfile);
-  std::vector<std::string> inOrder = {
-      "starting up",          "echo LISTENING",
-      "Starting services",    "Received SIGTERM",
-      "Stopping services",    "echo stopped listening on " + std::to_string(*port),
-      "All services stopped", "Main loop terminated.",
-      "Server Shut Down."};
+  std::vector<std::string> inOrder = {"starting up",
+                                      "reactor: poll",
+                                      "echo LISTENING",
+                                      "Starting services",
+                                      "Received SIGTERM",
+                                      "Stopping services",
+                                      "echo stopped listening on " + std::to_string(*port),
+                                      "All services stopped",
+                                      "Main loop terminated.",
+                                      "Server Shut Down."};
   std::size_t at = 0;
   for (const std::string& line : inOrder) {
     std::size_t found = log.find(line, at);
