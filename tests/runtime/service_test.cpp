@@ -127,6 +127,15 @@ TEST(ServiceTests, disowning) {
   EXPECT_EQ(s->parent(), nullptr);
 }
 
+// setServiceParent needs the service to be owned by a shared_ptr (the parent shares it).
+TEST(ServiceTests, setServiceParentNeedsSharedOwnership) {
+  Service s;
+  MultiService p;
+  EXPECT_THROW(s.setServiceParent(p), std::bad_weak_ptr);
+  EXPECT_TRUE(p.services().empty());
+  EXPECT_EQ(s.parent(), nullptr);
+}
+
 // Reparenting leaves the old parent first.
 TEST(ServiceTests, setServiceParentLeavesTheOldParent) {
   auto s = std::make_shared<Service>();
