@@ -45,9 +45,9 @@ TYPED_TEST(ReactRealTests, runsUntilAsyncCallback) {
   this->bound();
   double started = this->reactor.seconds();
   int code = tw::react(
-      [](auto& reactor) {
+      [](auto& r) {
         Deferred<int> d;
-        reactor.callLater(50ms, [d]() mutable { d.callback(7); });
+        r.callLater(50ms, [d]() mutable { d.callback(7); });
         return d;
       },
       this->reactor);
@@ -61,9 +61,9 @@ TYPED_TEST(ReactRealTests, failureAndSystemExit) {
   this->bound();
   ExpectedErrors errors;
   int code = tw::react(
-      [](auto& reactor) {
+      [](auto& r) {
         Deferred<void> d;
-        reactor.callLater(10ms, [d]() mutable { d.errback(std::runtime_error("main broke")); });
+        r.callLater(10ms, [d]() mutable { d.errback(std::runtime_error("main broke")); });
         return d;
       },
       this->reactor);
@@ -84,8 +84,8 @@ TYPED_TEST(ReactRealTests, stoppedBySignalFirst) {
   this->bound();
   std::optional<Deferred<void>> never;
   int code = tw::react(
-      [&](auto& reactor) {
-        reactor.callLater(20ms, [] { ::kill(::getpid(), SIGTERM); });
+      [&](auto& r) {
+        r.callLater(20ms, [] { ::kill(::getpid(), SIGTERM); });
         never = Deferred<void>();
         return *never;
       },
