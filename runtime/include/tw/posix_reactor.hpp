@@ -22,6 +22,7 @@
 #include "tw/interfaces/i_reactor_tcp.hpp"
 #include "tw/interfaces/i_reactor_threads.hpp"
 #include "tw/interfaces/i_reactor_time.hpp"
+#include "tw/interfaces/i_reactor_unix.hpp"
 #include "tw/logger.hpp"
 
 namespace tw {
@@ -109,7 +110,8 @@ class PosixReactorBase : public IReactorCore,
                          public IReactorTime,
                          public IReactorFDSet,
                          public IReactorFromThreads,
-                         public IReactorTCP {
+                         public IReactorTCP,
+                         public IReactorUNIX {
  public:
   PosixReactorBase(const PosixReactorBase&) = delete;
   PosixReactorBase& operator=(const PosixReactorBase&) = delete;
@@ -181,6 +183,15 @@ class PosixReactorBase : public IReactorCore,
                                            std::shared_ptr<IClientFactory> factory, Seconds timeout,
                                            std::optional<BindAddress> bindAddress,
                                            const std::source_location& where) override;
+  /// IReactorUNIX, in src/posix/unix.cpp (see tw/unix.hpp).
+  std::shared_ptr<IListeningPort> doListenUNIX(std::string address,
+                                               std::shared_ptr<IProtocolFactory> factory,
+                                               int backlog, int mode, bool wantPID,
+                                               const std::source_location& where) override;
+  std::shared_ptr<IConnector> doConnectUNIX(std::string address,
+                                            std::shared_ptr<IClientFactory> factory,
+                                            Seconds timeout, bool checkPID,
+                                            const std::source_location& where) override;
 
  private:
   struct FdEntry {
