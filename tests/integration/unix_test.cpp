@@ -371,6 +371,11 @@ TYPED_TEST(UNIXTests, liveLockRefusesToListen) {
   EXPECT_TRUE(exists(path));
   EXPECT_EQ(linkTarget(path + ".lock"), std::to_string(::getpid()));
   this->echoThrough(path);
+  // Once the first stops listening, the lock is free again.
+  first->stopListening();
+  auto again = r.listenUNIX(path, std::make_shared<ServerFactory<>>(echo), 50, 0666, true);
+  EXPECT_EQ(linkTarget(path + ".lock"), std::to_string(::getpid()));
+  this->echoThrough(path);
 }
 
 // A stale lock (its pid has exited) is taken over, and the socket file it guarded, left
@@ -565,6 +570,14 @@ TEST(FilesystemLockTests, staleLockIsBroken) {
   EXPECT_FALSE(l.clean());
   EXPECT_EQ(linkTarget(name), std::to_string(::getpid()));
   l.unlock();
+}
+
+// A name too long for sockaddr_un, or empty, cannot be listened on.
+TYPED_TEST(UNIXTests, unusableNamesCannotListen) {
+  auto& r = this->reactor;
+  EXPECT_THROW(r.listenUNIX(this->dir / std::string(200, 'n'), std::make_shared<ServerFactory<>>()),
+               tw::error::CannotListenError);
+  EXPECT_THROW(r.listenUNIX("", std::make_shared<ServerFactory<>>()), tw::error::CannotListenError);
 }
 
 TEST(FilesystemLockTests, unixSocketNameMapsTheAtSign) {

@@ -99,7 +99,8 @@ class UNIXConnection final : public detail::StreamConnection {
 /// file to `mode`, listens.  Without wantPID an existing file at the path makes bind fail with
 /// EADDRINUSE (CannotListenError), as in Twisted: only a broken stale lock proves the old file
 /// unused.  stopListening() (or the reactor's shutdown) removes the socket file and the lock.
-/// An abstract name ("\0name" or "@name") makes no file: no chmod, nothing removed.
+/// An abstract name ("\0name" or "@name") makes no file: no chmod, no lock (wantPID is
+/// ignored), nothing removed.
 class UNIXPort final : public detail::StreamPort {
  public:
   /// For the reactor; startListening() opens the socket.  `path` as given to listenUNIX.
@@ -126,10 +127,14 @@ class UNIXPort final : public detail::StreamPort {
 };
 
 /// An outgoing UNIX stream connection attempt (see detail::StreamConnector for the sequence).
-/// Failures: ECONNREFUSED (a file nobody listens on, or a full backlog on some kernels) →
-/// ConnectionRefusedError; a missing file (ENOENT) → ConnectError carrying ENOENT, as Twisted's
-/// getConnectError gives; with `checkPID`, a lock file "<path>.lock" that is not held by a
-/// running process → BadFileError, without trying to connect.
+/// Failures: a socket file nobody listens on (ECONNREFUSED) → ConnectionRefusedError; a missing
+/// file (ENOENT) → ConnectError carrying ENOENT, as Twisted's getConnectError gives; with
+/// `checkPID`, a lock file "<path>.lock" not held by a running process → BadFileError, without
+/// trying to connect (checkPID is ignored for an abstract name).
+///
+/// Differs from Twisted: when the listener's backlog is full, Linux fails a non-blocking
+/// connect() with EAGAIN; tw reports ConnectError(EAGAIN) at once, where Twisted waits for
+/// writability and calls connect() again.
 class UNIXConnector final : public detail::StreamConnector {
  public:
   UNIXConnector(PosixReactorBase& reactor, std::string path,

@@ -190,7 +190,10 @@ void UNIXPort::startListening() {
   const bool abstract = isAbstract(path_);
   SockAddr addr;
   if (!makeAddress(path_, addr)) {
-    throw error::CannotListenError("", path_, std::make_error_code(std::errc::filename_too_long));
+    throw error::CannotListenError(
+        "", path_,
+        std::make_error_code(path_.empty() ? std::errc::invalid_argument
+                                           : std::errc::filename_too_long));
   }
   if (wantPID_ && !abstract) {
     lock_.emplace(path_ + ".lock");
