@@ -1,7 +1,9 @@
 /// @file
 /// TCP on the real reactors: the connection transport (TCPConnection), the listening port
 /// (TCPPort) and the outgoing connection attempt (TCPConnector), made by
-/// PosixReactorBase::listenTCP and connectTCP.
+/// PosixReactorBase::listenTCP and connectTCP.  The stream code itself is shared with UNIX
+/// sockets (tw/unix.hpp) in tw/detail/stream_socket.hpp (src/posix/stream.cpp); what is TCP's
+/// here is the addresses, resolving, binding and the socket options.
 /// Twisted: twisted.internet.tcp (Connection, Server, Client, Port, Connector) and
 /// twisted.internet.abstract.FileDescriptor.  Tests: tests/integration/tcp_test.cpp
 #pragma once
