@@ -27,6 +27,7 @@
 #include "tw/interfaces/i_reactor_threads.hpp"
 #include "tw/interfaces/i_reactor_time.hpp"
 #include "tw/interfaces/i_reactor_udp.hpp"
+#include "tw/interfaces/i_reactor_unix.hpp"
 #include "tw/logger.hpp"
 
 namespace tw {
@@ -121,6 +122,7 @@ class PosixReactorBase : public IReactorCore,
                          public IReactorPluggableNameResolver,
                          public IReactorTCP,
                          public IReactorUDP,
+                         public IReactorUNIX,
                          public IReactorMulticast,
                          public IReactorProcess {
  public:
@@ -231,6 +233,15 @@ class PosixReactorBase : public IReactorCore,
   /// IReactorProcess, in src/posix/process.cpp (see tw/process.hpp).
   std::shared_ptr<IProcessTransport> doSpawnProcess(SpawnProcessArgs args,
                                                     const std::source_location& where) override;
+  /// IReactorUNIX, in src/posix/unix.cpp (see tw/unix.hpp).
+  std::shared_ptr<IListeningPort> doListenUNIX(std::string address,
+                                               std::shared_ptr<IProtocolFactory> factory,
+                                               int backlog, int mode, bool wantPID,
+                                               const std::source_location& where) override;
+  std::shared_ptr<IConnector> doConnectUNIX(std::string address,
+                                            std::shared_ptr<IClientFactory> factory,
+                                            Seconds timeout, bool checkPID,
+                                            const std::source_location& where) override;
 
  private:
   struct FdEntry {

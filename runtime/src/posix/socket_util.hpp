@@ -1,6 +1,6 @@
 /// @file
-/// Internal helpers shared by the socket transports of src/posix/ (tcp.cpp, udp.cpp): a
-/// sockaddr holder, the conversions between sockaddrs and tw addresses, IP literal parsing
+/// Internal helpers shared by the socket transports of src/posix/ (tcp.cpp, udp.cpp): the
+/// conversions between sockaddrs and tw addresses, IP literal parsing
 /// and boolean socket options.  Not installed; not part of the public API.
 #pragma once
 
@@ -16,16 +16,14 @@
 #include <system_error>
 
 #include "tw/address.hpp"
+#include "tw/detail/stream_socket.hpp"  // SocketAddress
 
 namespace tw::detail {
 
-/// A socket address (sockaddr_storage and its length).
-struct SocketAddress {
-  sockaddr_storage ss{};
-  socklen_t len = 0;
-  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&ss); }
-  sockaddr* get() { return reinterpret_cast<sockaddr*>(&ss); }
-  int family() const { return ss.ss_family; }
+socklen_t len = 0;
+const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&ss); }
+sockaddr* get() { return reinterpret_cast<sockaddr*>(&ss); }
+int family() const { return ss.ss_family; }
 };
 
 /// errno as a std::error_code.
