@@ -876,7 +876,7 @@ TYPED_TEST(FaultTests, writesOnClosingOrClosedTransportAreDropped) {
     // The server answers once it has read everything (closing a socket with unread bytes
     // would send an RST), then closes and keeps writing.
     p.onReadLost = [&](HalfCloseable& self) {
-      kept = self.tcp().shared_from_this();
+      kept = std::static_pointer_cast<tw::TCPConnection>(self.tcp().shared_from_this());
       self.transport()->write("before");
       self.transport()->loseConnection();
       self.transport()->write(" after loseConnection");

@@ -20,12 +20,6 @@
 
 namespace tw::detail {
 
-socklen_t len = 0;
-const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&ss); }
-sockaddr* get() { return reinterpret_cast<sockaddr*>(&ss); }
-int family() const { return ss.ss_family; }
-};
-
 /// errno as a std::error_code.
 inline std::error_code lastError() { return {errno, std::generic_category()}; }
 
