@@ -3,6 +3,7 @@
 #include "tw/logger.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 
 namespace tw {
@@ -50,7 +51,18 @@ void LogPublisher::removeObserver(ObserverId id) {
   std::erase_if(observers_, [id](const auto& entry) { return entry.first == id; });
 }
 
-void LogPublisher::publish(const LogEvent& event) {
+double logClockNow() noexcept {
+  using namespace std::chrono;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+void LogPublisher::publish(const LogEvent& original) {
+  std::optional<LogEvent> stamped;
+  if (original.time == 0.0) {
+    stamped.emplace(original);
+    stamped->time = logClockNow();
+  }
+  const LogEvent& event = stamped ? *stamped : original;
   std::vector<std::shared_ptr<LogObserver>> targets;
   {
     std::lock_guard lock(mutex_);
@@ -80,6 +92,7 @@ void LogPublisher::publish(const LogEvent& event) {
     report.ns = "tw.logger";
     report.text = "Temporarily disabling observer due to exception: " + failure.repr();
     report.failure = failure;
+    report.time = logClockNow();
     for (const auto& observer : targets) {
       if (observer.get() == bad) continue;
       try {
@@ -105,6 +118,7 @@ void Logger::emit(LogLevel level, std::string text, std::optional<Failure> failu
   event.ns = ns_;
   event.text = std::move(text);
   event.failure = std::move(failure);
+  event.time = logClockNow();
   publisher_->publish(event);
 }
 

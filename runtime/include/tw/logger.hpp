@@ -29,6 +29,13 @@ struct LogEvent {
   std::string ns;    ///< where it comes from, e.g. "tw.deferred"
   std::string text;  ///< the formatted message
   std::optional<Failure> failure;
+  /// When it happened: wall-clock seconds since the Unix epoch. 0 means "not set yet";
+  /// LogPublisher::publish stamps the current time on events that reach it unset.
+  /// Twisted: the `log_time` key.
+  double time = 0.0;
+  /// Overrides `ns#level` in the `[...]` part of text log lines when not empty.
+  /// Twisted: the `log_system` key.
+  std::string system;
 
   /// True for events trial treats as errors: level error or above, or carrying a Failure.
   [[nodiscard]] bool isError() const noexcept {
@@ -56,7 +63,8 @@ class LogPublisher {
   ObserverId addObserver(LogObserver observer);
   /// Unregisters an observer; unknown ids are ignored.
   void removeObserver(ObserverId id);
-  /// Delivers an event to every observer (or to stderr when there is none). An observer that
+  /// Delivers an event to every observer (or to stderr when there is none), stamping the current
+  /// wall-clock time into a copy of it first when its `time` is 0. An observer that
   /// throws does not stop the others; its failure is then published to the other observers as
   /// a critical event in namespace "tw.logger". Nothing propagates to the caller.
   void publish(const LogEvent& event);
@@ -66,6 +74,9 @@ class LogPublisher {
   std::vector<std::pair<ObserverId, std::shared_ptr<LogObserver>>> observers_;
   ObserverId nextId_ = 1;
 };
+
+/// The current wall-clock time in seconds since the Unix epoch (what `LogEvent::time` holds).
+double logClockNow() noexcept;
 
 /// The process-wide publisher that `Logger` emits to.
 LogPublisher& globalLogPublisher();
