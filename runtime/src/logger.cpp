@@ -122,6 +122,23 @@ void Logger::emit(LogLevel level, std::string text, std::optional<Failure> failu
   publisher_->publish(event);
 }
 
+void Logger::failure(std::string format, LogFields fields, Failure failure, LogLevel level) const {
+  emit(level, std::move(format), std::move(fields), std::move(failure));
+}
+
+void Logger::emit(LogLevel level, std::string format, LogFields fields,
+                  std::optional<Failure> failure) const {
+  LogEvent event;
+  event.level = level;
+  event.ns = ns_;
+  event.logFormat = std::move(format);
+  event.fields = std::move(fields);
+  event.text = formatEvent(event);
+  event.failure = std::move(failure);
+  event.time = logClockNow();
+  publisher_->publish(event);
+}
+
 LogCapture::LogCapture(LogPublisher& publisher) : publisher_(&publisher) {
   id_ = publisher_->addObserver([this](const LogEvent& event) {
     std::lock_guard lock(mutex_);

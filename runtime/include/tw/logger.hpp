@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,10 @@ enum class LogLevel { debug, info, warn, error, critical };
 /// The lower-case name of a level ("critical", ...).
 std::string_view logLevelName(LogLevel level) noexcept;
 
+/// The named values of a structured event, in the order given. A vector rather than a map: events
+/// have few fields, and a linear search over them is faster than hashing.
+using LogFields = std::vector<std::pair<std::string, std::string>>;
+
 /// One log event.
 struct LogEvent {
   LogLevel level = LogLevel::info;
@@ -36,6 +41,19 @@ struct LogEvent {
   /// Overrides `ns#level` in the `[...]` part of text log lines when not empty.
   /// Twisted: the `log_system` key.
   std::string system;
+  /// The `{name}` format `text` was made from, or "" for a plain-text event.
+  /// Twisted: the `log_format` key.
+  std::string logFormat;
+  /// The named values of a structured event (Twisted: the event's other keys).
+  LogFields fields;
+
+  /// The value of the field `name`, or nullptr.
+  [[nodiscard]] const std::string* field(std::string_view name) const noexcept {
+    for (const auto& entry : fields) {
+      if (entry.first == name) return &entry.second;
+    }
+    return nullptr;
+  }
 
   /// True for events trial treats as errors: level error or above, or carrying a Failure.
   [[nodiscard]] bool isError() const noexcept {
@@ -44,6 +62,32 @@ struct LogEvent {
   /// `[ns#level] text`, then the failure's traceback indented by a tab.
   [[nodiscard]] std::string format() const;
 };
+
+/// Why a `{name}` format could not be formatted (what() is Twisted's wording of the error).
+class LogFormatError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Formats `format` PEP 3101-style, taking each `{name}` from `fields`.
+///
+/// Supported: `{{` and `}}` for literal braces; `{name}`, `{name!r}` (quoted), `{name!s}`;
+/// a format spec `{name:[[fill]align][0][width][.precision][s]}`, with `{other}` allowed inside it.
+/// @throws LogFormatError for an unknown name (what() is the name, quoted), a lone brace, a
+/// positional field (`{}`, `{0}`), an attribute or index lookup (`{a.b}`, `{a[0]}`), a bad spec.
+/// Differs from Twisted: values are strings, so there is no `{name()}` call syntax, and number
+/// format specs are errors.
+std::string formatLogMessage(std::string_view format, const LogFields& fields);
+
+/// Twisted's text for an event whose format failed: "Unable to format event {'log_format': ...,
+/// 'log_namespace': ..., 'log_level': <LogLevel=info>, fields...}: <error>".
+/// Twisted: twisted.logger._format.formatUnformattableEvent.
+std::string formatUnformattableEvent(const LogEvent& event, std::string_view error);
+
+/// The message of an event: its `logFormat` formatted with its fields, or
+/// `formatUnformattableEvent` if that fails; its `text` when it has no format. Never throws.
+/// Twisted: twisted.logger.formatEvent.
+std::string formatEvent(const LogEvent& event);
 
 /// An observer is any callable taking the event.
 using LogObserver = std::function<void(const LogEvent&)>;
@@ -82,6 +126,17 @@ double logClockNow() noexcept;
 LogPublisher& globalLogPublisher();
 
 /// Emits events in one namespace. Twisted: twisted.logger.Logger.
+///
+/// Two forms: `log.info("plain text")` emits the text as is (braces are not special), and
+/// `log.info("user {user} logged in", {{"user", name}})` emits a structured event whose `text`
+/// is the format with the fields substituted (see formatLogMessage), keeping the format and the
+/// fields in the event for observers that want them (e.g. jsonFileLogObserver). A format that
+/// fails does not throw: the text says why (see formatUnformattableEvent).
+///
+/// Differs from Twisted: in Twisted every message is a format; here only the two-argument form
+/// is, so existing plain messages containing braces stay as they are. Field values are strings.
+/// A structured event without fields is spelled `emit(level, format, LogFields{})` (a bare `{}`
+/// is ambiguous with the Failure argument).
 class Logger {
  public:
   explicit Logger(std::string ns, LogPublisher& publisher = globalLogPublisher())
@@ -92,10 +147,32 @@ class Logger {
   void warn(std::string text) const { emit(LogLevel::warn, std::move(text)); }
   void error(std::string text) const { emit(LogLevel::error, std::move(text)); }
   void critical(std::string text) const { emit(LogLevel::critical, std::move(text)); }
+  void debug(std::string format, LogFields fields) const {
+    emit(LogLevel::debug, std::move(format), std::move(fields));
+  }
+  void info(std::string format, LogFields fields) const {
+    emit(LogLevel::info, std::move(format), std::move(fields));
+  }
+  void warn(std::string format, LogFields fields) const {
+    emit(LogLevel::warn, std::move(format), std::move(fields));
+  }
+  void error(std::string format, LogFields fields) const {
+    emit(LogLevel::error, std::move(format), std::move(fields));
+  }
+  void critical(std::string format, LogFields fields) const {
+    emit(LogLevel::critical, std::move(format), std::move(fields));
+  }
   /// Emits `text` with a Failure attached (Twisted's `log.failure`), critical by default.
   void failure(std::string text, Failure failure, LogLevel level = LogLevel::critical) const;
+  /// Emits a structured event with a Failure attached, critical by default.
+  void failure(std::string format, LogFields fields, Failure failure,
+               LogLevel level = LogLevel::critical) const;
   /// Emits one event.
   void emit(LogLevel level, std::string text, std::optional<Failure> failure = {}) const;
+  /// Emits one structured event: `logFormat` = format, `fields`, `text` = formatEvent(...).
+  /// Twisted: twisted.logger.Logger.emit(level, format, **kwargs).
+  void emit(LogLevel level, std::string format, LogFields fields,
+            std::optional<Failure> failure = {}) const;
 
   [[nodiscard]] const std::string& ns() const noexcept { return ns_; }
 
