@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
 
 #include "tw/failure.hpp"
 #include "tw/logger.hpp"
@@ -317,4 +319,236 @@ TEST(LogObserversTests, publisherStampsTime) {
   EXPECT_GE(seen[0].time, before);
   EXPECT_LE(seen[0].time, tw::logClockNow());
   EXPECT_EQ(seen[1].time, kSomeTime);
+}
+
+// ---- filtering ------------------------------------------------------------------------------
+
+// Predicates are asked in order: the first yes or no decides; all maybe lets the event through.
+// Twisted: logger.test.test_filter.FilteringLogObserverTests.test_shouldLogEventNoFilters,
+// test_shouldLogEventNoFilter... and test_shouldLogEventOtherObserver
+TEST(LogObserversTests, shouldLogEventOrder) {
+  using tw::PredicateResult;
+  auto always = [](PredicateResult r) { return [r](const tw::LogEvent&) { return r; }; };
+  tw::LogEvent event;
+  EXPECT_TRUE(tw::shouldLogEvent({}, event));
+  EXPECT_TRUE(tw::shouldLogEvent({always(PredicateResult::maybe)}, event));
+  EXPECT_FALSE(tw::shouldLogEvent({always(PredicateResult::no)}, event));
+  EXPECT_TRUE(tw::shouldLogEvent({always(PredicateResult::yes)}, event));
+  EXPECT_TRUE(tw::shouldLogEvent(
+      {always(PredicateResult::maybe), always(PredicateResult::yes), always(PredicateResult::no)},
+      event));
+  EXPECT_FALSE(tw::shouldLogEvent(
+      {always(PredicateResult::maybe), always(PredicateResult::no), always(PredicateResult::yes)},
+      event));
+}
+
+// Events the predicates reject go to the negative observer, the others to the observer.
+// Twisted: logger.test.test_filter.FilteringLogObserverTests.test_filteredEvents,
+// test_negativeObserver
+TEST(LogObserversTests, filteringLogObserverRoutes) {
+  std::vector<std::string> kept;
+  std::vector<std::string> dropped;
+  tw::FilteringLogObserver observer(
+      [&](const tw::LogEvent& e) { kept.push_back(e.text); }, {[](const tw::LogEvent& e) {
+        return e.text.starts_with("x") ? tw::PredicateResult::no : tw::PredicateResult::maybe;
+      }},
+      [&](const tw::LogEvent& e) { dropped.push_back(e.text); });
+  for (const char* text : {"a", "xb", "c", "xd"})
+    observer(makeEvent("ns", tw::LogLevel::info, text));
+  EXPECT_EQ(kept, (std::vector<std::string>{"a", "c"}));
+  EXPECT_EQ(dropped, (std::vector<std::string>{"xb", "xd"}));
+  // Without a negative observer, rejected events are simply dropped.
+  tw::FilteringLogObserver noNegative(
+      [&](const tw::LogEvent& e) { kept.push_back(e.text); },
+      {[](const tw::LogEvent&) { return tw::PredicateResult::no; }});
+  noNegative(makeEvent("ns", tw::LogLevel::info, "gone"));
+  EXPECT_EQ(kept.size(), 2u);
+}
+
+// Levels set for a namespace apply to the namespaces under it; unset ones use the default.
+// Twisted: logger.test.test_filter.LogLevelFilterPredicateTests.test_defaultLogLevel,
+// test_setLogLevel, test_setInvalidLogLevel (not possible here), test_clearLogLevels
+TEST(LogObserversTests, logLevelFilterInheritance) {
+  tw::LogLevelFilterPredicate predicate;
+  EXPECT_EQ(predicate.logLevelForNamespace(""), tw::LogLevel::info);
+  EXPECT_EQ(predicate.logLevelForNamespace("tw.reactor"), tw::LogLevel::info);
+  predicate.setLogLevelForNamespace("tw", tw::LogLevel::warn);
+  predicate.setLogLevelForNamespace("tw.reactor.tcp", tw::LogLevel::debug);
+  EXPECT_EQ(predicate.logLevelForNamespace("tw"), tw::LogLevel::warn);
+  EXPECT_EQ(predicate.logLevelForNamespace("tw.reactor"), tw::LogLevel::warn);
+  EXPECT_EQ(predicate.logLevelForNamespace("tw.reactor.tcp"), tw::LogLevel::debug);
+  EXPECT_EQ(predicate.logLevelForNamespace("tw.reactor.tcp.server"), tw::LogLevel::debug);
+  EXPECT_EQ(predicate.logLevelForNamespace("twisted"), tw::LogLevel::info);  // not under "tw"
+  EXPECT_EQ(predicate.logLevelForNamespace("app"), tw::LogLevel::info);
+  predicate.setLogLevelForNamespace("tw", tw::LogLevel::error);  // replaces
+  EXPECT_EQ(predicate.logLevelForNamespace("tw.x"), tw::LogLevel::error);
+  predicate.setLogLevelForNamespace("", tw::LogLevel::critical);
+  EXPECT_EQ(predicate.logLevelForNamespace("app"), tw::LogLevel::critical);
+  predicate.clearLogLevels();
+  EXPECT_EQ(predicate.logLevelForNamespace("tw.reactor.tcp"), tw::LogLevel::info);
+  EXPECT_EQ(predicate.logLevelForNamespace(""), tw::LogLevel::info);
+  tw::LogLevelFilterPredicate strict(tw::LogLevel::error);
+  strict.setLogLevelForNamespace("x", tw::LogLevel::debug);
+  strict.clearLogLevels();
+  EXPECT_EQ(strict.logLevelForNamespace("x"), tw::LogLevel::error);
+}
+
+// The predicate says no below the namespace's level (and to an empty namespace), else maybe;
+// a copy shares the levels, so changes after wiring take effect.
+// Twisted: logger.test.test_filter.LogLevelFilterPredicateTests.test_filtering
+TEST(LogObserversTests, logLevelFilterPredicateResults) {
+  tw::LogLevelFilterPredicate predicate(tw::LogLevel::warn);
+  predicate.setLogLevelForNamespace("tw.tcp", tw::LogLevel::debug);
+  std::vector<std::string> seen;
+  tw::FilteringLogObserver observer([&](const tw::LogEvent& e) { seen.push_back(e.text); },
+                                    {predicate});
+  using tw::LogLevel;
+  EXPECT_EQ(predicate(makeEvent("app", LogLevel::info, "")), tw::PredicateResult::no);
+  EXPECT_EQ(predicate(makeEvent("app", LogLevel::warn, "")), tw::PredicateResult::maybe);
+  EXPECT_EQ(predicate(makeEvent("", LogLevel::critical, "")), tw::PredicateResult::no);
+  observer(makeEvent("app", LogLevel::info, "app info"));
+  observer(makeEvent("app", LogLevel::error, "app error"));
+  observer(makeEvent("tw.tcp.port", LogLevel::debug, "tcp debug"));
+  observer(makeEvent("tw.udp", LogLevel::info, "udp info"));
+  predicate.setLogLevelForNamespace("tw.udp", LogLevel::info);
+  observer(makeEvent("tw.udp", LogLevel::info, "udp info 2"));
+  EXPECT_EQ(seen, (std::vector<std::string>{"app error", "tcp debug", "udp info 2"}));
+}
+
+// ---- history --------------------------------------------------------------------------------
+
+// A limited history keeps the last N events, oldest first, and replays them.
+// Twisted: logger.test.test_buffer.LimitedHistoryLogObserverTests.test_order
+TEST(LogObserversTests, limitedHistoryKeepsLast) {
+  tw::LimitedHistoryLogObserver history(3);
+  tw::LogObserver stored = history;  // copies share the buffer
+  for (int i = 0; i < 5; ++i) stored(makeEvent("ns", tw::LogLevel::info, std::to_string(i)));
+  std::vector<std::string> replayed;
+  history.replayTo([&](const tw::LogEvent& e) { replayed.push_back(e.text); });
+  EXPECT_EQ(replayed, (std::vector<std::string>{"2", "3", "4"}));
+  EXPECT_EQ(history.events().size(), 3u);
+  tw::LimitedHistoryLogObserver none(0);
+  none(makeEvent("ns", tw::LogLevel::info, "x"));
+  EXPECT_TRUE(none.events().empty());
+}
+
+// ---- JSON -----------------------------------------------------------------------------------
+
+// An event becomes one JSON object with the documented keys.
+// Twisted: logger.test.test_json.SaveLoadTests.test_simpleSaveLoad (shape)
+TEST(LogObserversTests, eventAsJSONShape) {
+  auto event = makeEvent("tw.app", tw::LogLevel::warn, "hi \"you\"\n", 1.5);
+  event.logFormat = "hi {who}";
+  event.fields = {{"who", "\"you\"\n"}, {"n", "1"}};
+  EXPECT_EQ(tw::eventAsJSON(event),
+            R"({"log_level":"warn","log_namespace":"tw.app","log_time":1.5,)"
+            R"("log_format":"hi {who}","log_text":"hi \"you\"\n",)"
+            R"("log_fields":{"who":"\"you\"\n","n":"1"}})");
+  event.system = "sys";
+  event.fields.clear();
+  event.logFormat.clear();
+  event.text = "\x1e\x01";
+  EXPECT_EQ(tw::eventAsJSON(event),
+            R"({"log_level":"warn","log_namespace":"tw.app","log_time":1.5,"log_system":"sys",)"
+            R"("log_text":"\u001e\u0001","log_fields":{}})");
+}
+
+// The JSON observer writes RS-separated records that read back, failure included.
+// Twisted: logger.test.test_json.FileLogObserverTests.test_saveLoad, test_failureLoad
+TEST(LogObserversTests, jsonFileRoundTrip) {
+  std::ostringstream out;
+  auto observer = tw::jsonFileLogObserver(out);
+  auto first = makeEvent("a", tw::LogLevel::info, "one", 12.25);
+  auto second = makeEvent("b", tw::LogLevel::critical, "two", 13.0);
+  second.failure = tw::Failure(std::runtime_error("boom"));
+  observer(first);
+  observer(second);
+  std::string text = out.str();
+  EXPECT_TRUE(text.starts_with("\x1e{"));
+  std::istringstream in(text);
+  auto events = tw::eventsFromJSONLogFile(in);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].text, "one");
+  EXPECT_EQ(events[0].ns, "a");
+  EXPECT_EQ(events[0].time, 12.25);
+  EXPECT_FALSE(events[0].failure.has_value());
+  ASSERT_TRUE(events[1].failure.has_value());
+  EXPECT_EQ(events[1].failure->getErrorMessage(), "boom");
+  const auto* restored = events[1].failure->value<tw::RestoredFailureError>();
+  ASSERT_NE(restored, nullptr);
+  EXPECT_EQ(restored->typeName(), second.failure->typeName());
+  EXPECT_EQ(restored->traceback(), second.failure->getTraceback());
+  // Written again, a restored failure keeps the original type and traceback.
+  EXPECT_EQ(tw::eventAsJSON(events[1]), tw::eventAsJSON(second));
+}
+
+// Newline-delimited files (no RS) are read too; bad and truncated records are skipped and
+// reported as errors.
+// Twisted: logger.test.test_json.EventsFromJSONLogFileTests.test_readEventsAutoNoRS,
+// test_readTruncated, test_readInvalidJSON
+TEST(LogObserversTests, eventsFromJSONLogFileBadRecords) {
+  tw::LogCapture capture;
+  {
+    std::istringstream in(
+        "{\"log_level\":\"info\",\"log_text\":\"a\"}\n"
+        "not json\n"
+        "\n"
+        "{\"log_level\":\"loud\",\"log_text\":\"b\"}\n"
+        "{\"log_level\":\"warn\",\"log_namespace\":\"n\",\"log_text\":\"c\"}\n");
+    auto events = tw::eventsFromJSONLogFile(in);
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_EQ(events[0].text, "a");
+    EXPECT_EQ(events[1].text, "c");
+    EXPECT_EQ(events[1].level, tw::LogLevel::warn);
+  }
+  {
+    std::istringstream in(
+        "\x1e{\"log_level\":\"info\",\"log_text\":\"a\"}\n"
+        "\x1e{\"log_level\":\"info\",\"log_text\":\"trunc");
+    auto events = tw::eventsFromJSONLogFile(in);
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].text, "a");
+  }
+  auto errors = capture.errors();
+  ASSERT_EQ(errors.size(), 3u);
+  EXPECT_EQ(errors[0].text, "Unable to read JSON record: 'not json'");
+  EXPECT_EQ(errors[0].ns, "tw.logger.json");
+  EXPECT_TRUE(errors[2].text.starts_with("Unable to read truncated JSON record: "));
+}
+
+// Any event (any bytes in its strings, any fields, any time) survives a JSON round trip.
+RC_GTEST_PROP(LogObserversPropertyTests, jsonRoundTrip, ()) {
+  tw::LogEvent event;
+  event.level = *rc::gen::element(tw::LogLevel::debug, tw::LogLevel::info, tw::LogLevel::warn,
+                                  tw::LogLevel::error, tw::LogLevel::critical);
+  event.ns = *rc::gen::arbitrary<std::string>();
+  event.text = *rc::gen::arbitrary<std::string>();
+  event.system = *rc::gen::arbitrary<std::string>();
+  event.logFormat = *rc::gen::arbitrary<std::string>();
+  event.fields = *rc::gen::arbitrary<std::vector<std::pair<std::string, std::string>>>();
+  event.time = *rc::gen::map(rc::gen::arbitrary<std::int64_t>(),
+                             [](std::int64_t v) { return double(v) / 1024.0; });
+  bool withFailure = *rc::gen::arbitrary<bool>();
+  if (withFailure)
+    event.failure = tw::Failure(std::runtime_error(*rc::gen::arbitrary<std::string>()));
+  std::ostringstream out;
+  auto observer =
+      tw::jsonFileLogObserver(out, *rc::gen::element(std::string("\x1e"), std::string()));
+  observer(event);
+  observer(event);
+  std::istringstream in(out.str());
+  auto events = tw::eventsFromJSONLogFile(in);
+  RC_ASSERT(events.size() == 2u);
+  for (const tw::LogEvent& back : events) {
+    RC_ASSERT(back.level == event.level);
+    RC_ASSERT(back.ns == event.ns);
+    RC_ASSERT(back.text == event.text);
+    RC_ASSERT(back.system == event.system);
+    RC_ASSERT(back.logFormat == event.logFormat);
+    RC_ASSERT(back.fields == event.fields);
+    RC_ASSERT(back.time == event.time);
+    RC_ASSERT(back.failure.has_value() == withFailure);
+    if (withFailure) RC_ASSERT(back.failure->getErrorMessage() == event.failure->getErrorMessage());
+    RC_ASSERT(tw::eventAsJSON(back) == tw::eventAsJSON(event));
+  }
 }

@@ -1,17 +1,27 @@
 /// @file
-/// Log observers: text files, event formatting and timestamps.
-/// Twisted: twisted.logger._file (FileLogObserver, textFileLogObserver) and twisted.logger._format
-/// (formatTime, formatEventAsClassicLogText, eventAsText).
+/// Log observers: text and JSON files, filtering by level and namespace, a bounded history;
+/// event formatting and timestamps.
+/// Twisted: twisted.logger._file (FileLogObserver, textFileLogObserver), _format (formatTime,
+/// formatEventAsClassicLogText, eventAsText), _filter (FilteringLogObserver,
+/// LogLevelFilterPredicate), _buffer (LimitedHistoryLogObserver), _json (jsonFileLogObserver,
+/// eventsFromJSONLogFile).
 /// Tests: tests/runtime/log_observers_test.cpp
 #pragma once
 
+#include <cstddef>
+#include <deque>
 #include <filesystem>
 #include <functional>
+#include <istream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <ostream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "tw/logger.hpp"
 
@@ -105,5 +115,141 @@ FileLogObserver textFileLogObserver(std::ostream& stream,
 /// Differs from Twisted: Twisted takes an open file; this also opens it.
 FileLogObserver textFileLogObserver(const std::filesystem::path& path,
                                     std::string timeFormat = std::string(kTimeFormatRFC3339));
+
+/// What a filter predicate says about an event. Twisted: twisted.logger.PredicateResult.
+enum class PredicateResult {
+  yes,    ///< log it; later predicates are not asked
+  no,     ///< drop it; later predicates are not asked
+  maybe,  ///< no opinion: ask the next predicate (an event every predicate is unsure of is logged)
+};
+
+/// A filter predicate. Twisted: twisted.logger.ILogFilterPredicate.
+using LogFilterPredicate = std::function<PredicateResult(const LogEvent&)>;
+
+/// Whether `predicates`, asked in order, let `event` through (the first yes/no wins; all maybe
+/// means yes). Twisted: twisted.logger._filter.shouldLogEvent.
+bool shouldLogEvent(const std::vector<LogFilterPredicate>& predicates, const LogEvent& event);
+
+/// An observer that forwards to `observer` the events its predicates let through, and the
+/// others to `negativeObserver` (if any).
+///
+/// Thread safety: as safe as its predicates and observers (LogLevelFilterPredicate is).
+/// Twisted: twisted.logger.FilteringLogObserver.
+/// Differs from Twisted: no `log_trace` support.
+class FilteringLogObserver {
+ public:
+  FilteringLogObserver(LogObserver observer, std::vector<LogFilterPredicate> predicates,
+                       LogObserver negativeObserver = {});
+
+  void operator()(const LogEvent& event) const;
+
+ private:
+  LogObserver observer_;
+  std::vector<LogFilterPredicate> predicates_;
+  LogObserver negativeObserver_;
+};
+
+/// A predicate that says no to events below the level set for their namespace, and maybe to the
+/// others.
+///
+/// Levels are inherited along dotted namespaces: "tw.reactor.tcp" uses the level set for itself,
+/// else for "tw.reactor", else for "tw", else the default level. Copies share the same table (it
+/// is a handle), so levels can be changed after the predicate is given to a
+/// FilteringLogObserver.
+///
+/// Thread safety: every member may be called from any thread.
+/// Twisted: twisted.logger.LogLevelFilterPredicate.
+/// Like Twisted, it says no to an event with an empty namespace.
+class LogLevelFilterPredicate {
+ public:
+  explicit LogLevelFilterPredicate(LogLevel defaultLogLevel = LogLevel::info);
+
+  /// The level in force for `ns` ("" is the default level).
+  [[nodiscard]] LogLevel logLevelForNamespace(std::string_view ns) const;
+  /// Sets the level for `ns` and the namespaces under it ("" sets the default).
+  void setLogLevelForNamespace(std::string_view ns, LogLevel level);
+  /// Forgets every level set, going back to the default level given at construction.
+  void clearLogLevels();
+
+  PredicateResult operator()(const LogEvent& event) const;
+
+ private:
+  struct State {
+    mutable std::mutex mutex;
+    LogLevel defaultLevel;
+    std::vector<std::pair<std::string, LogLevel>> levels;  // "" first
+  };
+  std::shared_ptr<State> state_;
+};
+
+/// An observer that keeps the last `size` events it saw, to replay them later.
+///
+/// Copies share the same buffer (it is a handle).
+/// Thread safety: every member may be called from any thread; `replayTo` calls the observer
+/// outside the lock, on a snapshot.
+/// Twisted: twisted.logger.LimitedHistoryLogObserver.
+class LimitedHistoryLogObserver {
+ public:
+  /// @param size how many events to keep (the oldest go first); 0 keeps none.
+  explicit LimitedHistoryLogObserver(std::size_t size = 65536);
+
+  void operator()(const LogEvent& event) const;
+  /// Sends the kept events, oldest first, to `observer`.
+  void replayTo(const LogObserver& observer) const;
+  /// The kept events, oldest first.
+  [[nodiscard]] std::vector<LogEvent> events() const;
+
+ private:
+  struct State {
+    mutable std::mutex mutex;
+    std::size_t size;
+    std::deque<LogEvent> events;
+  };
+  std::shared_ptr<State> state_;
+};
+
+/// The exception inside a Failure read back from a JSON log record: it keeps the original
+/// exception's type name, message (what()) and traceback text.
+class RestoredFailureError : public std::runtime_error {
+ public:
+  RestoredFailureError(std::string typeName, const std::string& message, std::string traceback);
+  /// The type name of the exception that was logged.
+  [[nodiscard]] const std::string& typeName() const noexcept { return typeName_; }
+  /// The traceback text that was logged.
+  [[nodiscard]] const std::string& traceback() const noexcept { return traceback_; }
+
+ private:
+  std::string typeName_;
+  std::string traceback_;
+};
+
+/// One event as a JSON object on one line (no newline), keys: "log_level" (its name),
+/// "log_namespace", "log_time", "log_system" and "log_format" (when not empty), "log_text",
+/// "log_fields" (an object, in order) and "log_failure" ({"type", "message", "traceback"}).
+/// Twisted: twisted.logger.eventAsJSON.
+/// Differs from Twisted: a fixed schema of strings rather than any JSON-able Python value; the
+/// Failure is kept as text, not pickled-like state.
+std::string eventAsJSON(const LogEvent& event);
+
+/// Reads back an event written by `eventAsJSON`; nullopt for a record that is not valid JSON or
+/// does not match the schema. A failure comes back as a Failure holding a RestoredFailureError.
+/// Twisted: twisted.logger.eventFromJSON.
+std::optional<LogEvent> eventFromJSON(std::string_view text);
+
+/// A FileLogObserver writing each event as `recordSeparator + eventAsJSON(event) + "\n"`; the
+/// default separator, RS (0x1E), makes the file an RFC 7464 JSON text sequence.
+/// Twisted: twisted.logger.jsonFileLogObserver.
+FileLogObserver jsonFileLogObserver(std::ostream& stream, std::string recordSeparator = "\x1e");
+
+/// Reads every event of a file written by `jsonFileLogObserver`.
+///
+/// @param recordSeparator nullopt to detect it: RS when the data starts with RS, else one record
+/// per line.
+/// Records that are truncated (with a separator, not ending in a newline) or unreadable are
+/// skipped, each reported as an error event in namespace "tw.logger.json".
+/// Twisted: twisted.logger.eventsFromJSONLogFile.
+/// Differs from Twisted: returns all the events at once rather than a lazy iterator.
+std::vector<LogEvent> eventsFromJSONLogFile(std::istream& in,
+                                            std::optional<std::string> recordSeparator = {});
 
 }  // namespace tw
