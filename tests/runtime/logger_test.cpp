@@ -1,8 +1,12 @@
 /// @file
-/// Tests of the logger: publishers, observers, LogCapture, event formatting.
-/// Twisted: twisted/logger/test/test_observer.py, test_capture.py, test_logger.py.
+/// Tests of the logger: publishers, observers, LogCapture, event formatting, structured events,
+/// LogBeginner.
+/// Twisted: twisted/logger/test/test_observer.py, test_capture.py, test_logger.py,
+/// test_format.py, test_global.py.
 #include "tw/logger.hpp"
 
+#include <algorithm>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -12,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "tw/failure.hpp"
+#include "tw/log_beginner.hpp"
 
 namespace {
 
@@ -475,4 +480,113 @@ TEST(LoggerTests, emitUnformattable) {
             "Unable to format event {'log_format': 'a {', 'log_namespace': 'ns', "
             "'log_level': <LogLevel=info>}: Single '{' encountered in format string");
   EXPECT_EQ(tw::formatEvent(events[0]), events[0].text);
+}
+
+// ---- LogBeginner ----------------------------------------------------------------------------
+
+// Before logging begins, unobserved events are buffered; beginLoggingTo replays them, oldest
+// first, to the new observers, then those observers get new events directly.
+// Twisted: logger.test.test_global.LogBeginnerTests.test_beginLoggingToBufferedEvents
+TEST(LoggerTests, beginnerBuffersAndReplays) {
+  tw::LogPublisher publisher;
+  tw::LogBeginner beginner(publisher);
+  tw::Logger log("tw.test", publisher);
+  testing::internal::CaptureStderr();
+  log.info("early info");
+  log.warn("early warn");
+  std::string err = testing::internal::GetCapturedStderr();
+  // The stderr rule still applies before beginning.
+  EXPECT_EQ(err, "[tw.test#warn] early warn\n");
+  EXPECT_FALSE(beginner.began());
+  ASSERT_EQ(beginner.bufferedEvents().size(), 2u);
+  std::vector<std::string> seen;
+  beginner.beginLoggingTo({[&](const tw::LogEvent& e) { seen.push_back(e.text); }});
+  EXPECT_TRUE(beginner.began());
+  EXPECT_TRUE(beginner.bufferedEvents().empty());
+  log.info("late");
+  EXPECT_EQ(seen, (std::vector<std::string>{"early info", "early warn", "late"}));
+}
+
+// Events some observer already saw are not buffered; the buffer is bounded (oldest dropped).
+TEST(LoggerTests, beginnerBufferBoundedAndUnobservedOnly) {
+  tw::LogPublisher publisher;
+  tw::LogBeginner beginner(publisher, 3);
+  tw::Logger log("tw.test", publisher);
+  {
+    tw::LogCapture capture(publisher);
+    log.info("observed");
+  }
+  for (int i = 0; i < 5; ++i) log.info(std::to_string(i));
+  std::vector<std::string> texts;
+  for (const auto& e : beginner.bufferedEvents()) texts.push_back(e.text);
+  EXPECT_EQ(texts, (std::vector<std::string>{"2", "3", "4"}));
+}
+
+// discardBuffer drops the buffered events; a second beginLoggingTo only adds its observers and
+// warns.
+// Twisted: logger.test.test_global.LogBeginnerTests.test_beginLoggingToTwice
+TEST(LoggerTests, beginnerDiscardAndTwice) {
+  tw::LogPublisher publisher;
+  tw::LogBeginner beginner(publisher);
+  tw::Logger log("tw.test", publisher);
+  log.info("lost");
+  std::vector<std::string> first;
+  beginner.beginLoggingTo({[&](const tw::LogEvent& e) { first.push_back(e.text); }}, true);
+  EXPECT_TRUE(first.empty());
+  std::vector<tw::LogEvent> second;
+  beginner.beginLoggingTo({[&](const tw::LogEvent& e) { second.push_back(e); }});
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].level, tw::LogLevel::warn);
+  EXPECT_EQ(second[0].ns, "tw.logger");
+  EXPECT_NE(second[0].text.find("twice"), std::string::npos);
+  log.info("both");
+  EXPECT_EQ(first.back(), "both");
+  EXPECT_EQ(second.back().text, "both");
+}
+
+// An observer that throws on a replayed event does not stop the replay to the others.
+TEST(LoggerTests, beginnerReplayObserverThrows) {
+  tw::LogPublisher publisher;
+  tw::LogBeginner beginner(publisher);
+  tw::Logger log("tw.test", publisher);
+  log.info("a");
+  log.info("b");
+  std::vector<std::string> good;
+  beginner.beginLoggingTo({[](const tw::LogEvent&) { throw std::runtime_error("bad"); },
+                           [&](const tw::LogEvent& e) { good.push_back(e.text); }});
+  EXPECT_EQ(good, (std::vector<std::string>{"a", "b"}));
+}
+
+// Events published from other threads while logging begins are delivered exactly once.
+TEST(LoggerTests, beginnerConcurrentPublish) {
+  tw::LogPublisher publisher;
+  tw::LogBeginner beginner(publisher);
+  constexpr int kEvents = 2000;
+  std::mutex mutex;
+  std::vector<int> seen;
+  std::thread producer([&] {
+    tw::Logger log("tw.test", publisher);
+    for (int i = 0; i < kEvents; ++i) log.info(std::to_string(i));
+  });
+  beginner.beginLoggingTo({[&](const tw::LogEvent& e) {
+    std::lock_guard lock(mutex);
+    seen.push_back(std::stoi(e.text));
+  }});
+  producer.join();
+  std::sort(seen.begin(), seen.end());
+  std::vector<int> expected(kEvents);
+  for (int i = 0; i < kEvents; ++i) expected[i] = i;
+  EXPECT_EQ(seen, expected);
+}
+
+// The global publisher has a global beginner attached from the start: before it begins, an
+// event published there with no observer is buffered.
+TEST(LoggerTests, globalLogBeginnerAttached) {
+  EXPECT_EQ(&tw::globalLogBeginner(), &tw::globalLogBeginner());
+  if (tw::globalLogBeginner().began()) GTEST_SKIP() << "logging already began in this process";
+  tw::Logger("tw.test.global").debug("buffered by the global beginner");
+  auto buffered = tw::globalLogBeginner().bufferedEvents();
+  ASSERT_FALSE(buffered.empty());
+  EXPECT_EQ(buffered.back().text, "buffered by the global beginner");
 }
