@@ -1,5 +1,6 @@
 /// @file
-/// Logging: events with a level, a namespace, text and an optional Failure, sent to observers.
+/// Logging: events with a level, a namespace, text (optionally from a `{name}` format and fields)
+/// and an optional Failure, sent to observers. Observers: log_observers.hpp; log_beginner.hpp.
 /// Twisted: twisted.logger (Logger, LogPublisher, globalLogPublisher).
 /// Tests: tests/runtime/logger_test.cpp
 #pragma once
@@ -95,7 +96,8 @@ using LogObserver = std::function<void(const LogEvent&)>;
 /// Sends events to the observers registered with it.
 ///
 /// With no observer registered, events of level warn and above are written to stderr, so an
-/// unhandled error is never silent.
+/// unhandled error is never silent; and a LogBeginner attached to the publisher (the global one
+/// has one, see log_beginner.hpp) keeps the event to replay it once logging begins.
 ///
 /// Thread safety: every member may be called from any thread; observers are called on the
 /// publishing thread, outside the publisher's lock (an observer may log).
