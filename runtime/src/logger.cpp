@@ -3,7 +3,10 @@
 #include "tw/logger.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+
+#include "tw/log_beginner.hpp"
 
 namespace tw {
 
@@ -50,12 +53,48 @@ void LogPublisher::removeObserver(ObserverId id) {
   std::erase_if(observers_, [id](const auto& entry) { return entry.first == id; });
 }
 
-void LogPublisher::publish(const LogEvent& event) {
+namespace {
+
+/// The LogBeginners, by the publisher they are attached to. Kept here rather than in
+/// LogPublisher so that its layout does not change.
+struct BeginnerRegistry {
+  std::mutex mutex;
+  std::vector<std::pair<const LogPublisher*, LogBeginner*>> entries;
+};
+
+BeginnerRegistry& beginnerRegistry() {
+  static BeginnerRegistry* registry = new BeginnerRegistry();  // never destroyed
+  return *registry;
+}
+
+}  // namespace
+
+double logClockNow() noexcept {
+  using namespace std::chrono;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+void LogPublisher::publish(const LogEvent& original) {
+  std::optional<LogEvent> stamped;
+  if (original.time == 0.0) {
+    stamped.emplace(original);
+    stamped->time = logClockNow();
+  }
+  const LogEvent& event = stamped ? *stamped : original;
   std::vector<std::shared_ptr<LogObserver>> targets;
   {
     std::lock_guard lock(mutex_);
     targets.reserve(observers_.size());
     for (const auto& entry : observers_) targets.push_back(entry.second);
+    // Kept for a LogBeginner under this lock, so that beginLoggingTo (which adds its observers
+    // first) sees every event either buffered or delivered, never both.
+    if (targets.empty()) {
+      BeginnerRegistry& registry = beginnerRegistry();
+      std::lock_guard registryLock(registry.mutex);
+      for (const auto& [owner, beginner] : registry.entries) {
+        if (owner == this) beginner->keep(event);
+      }
+    }
   }
   if (targets.empty()) {
     if (event.level >= LogLevel::warn || event.failure) {
@@ -80,6 +119,7 @@ void LogPublisher::publish(const LogEvent& event) {
     report.ns = "tw.logger";
     report.text = "Temporarily disabling observer due to exception: " + failure.repr();
     report.failure = failure;
+    report.time = logClockNow();
     for (const auto& observer : targets) {
       if (observer.get() == bad) continue;
       try {
@@ -90,9 +130,87 @@ void LogPublisher::publish(const LogEvent& event) {
   }
 }
 
-LogPublisher& globalLogPublisher() {
-  static LogPublisher* publisher = new LogPublisher();  // never destroyed: usable at exit
-  return *publisher;
+namespace {
+
+struct GlobalLogging {
+  LogPublisher publisher;
+  LogBeginner beginner{publisher};
+};
+
+GlobalLogging& globalLogging() {
+  static GlobalLogging* global = new GlobalLogging();  // never destroyed: usable at exit
+  return *global;
+}
+
+}  // namespace
+
+LogPublisher& globalLogPublisher() { return globalLogging().publisher; }
+
+LogBeginner& globalLogBeginner() { return globalLogging().beginner; }
+
+LogBeginner::LogBeginner(LogPublisher& publisher, std::size_t bufferSize)
+    : publisher_(&publisher), bufferSize_(bufferSize) {
+  BeginnerRegistry& registry = beginnerRegistry();
+  std::lock_guard lock(registry.mutex);
+  registry.entries.emplace_back(publisher_, this);
+}
+
+LogBeginner::~LogBeginner() {
+  BeginnerRegistry& registry = beginnerRegistry();
+  std::lock_guard lock(registry.mutex);
+  std::erase_if(registry.entries, [this](const auto& entry) { return entry.second == this; });
+}
+
+void LogBeginner::keep(const LogEvent& event) {
+  std::lock_guard lock(mutex_);
+  if (began_ || bufferSize_ == 0) return;
+  if (buffer_.size() >= bufferSize_) buffer_.pop_front();
+  buffer_.push_back(event);
+}
+
+void LogBeginner::beginLoggingTo(std::vector<LogObserver> observers, bool discardBuffer) {
+  // 1. Add the observers: from then on no event is kept (the publisher has observers), and every
+  //    event kept before is in the buffer (keeping happens under the publisher's lock).
+  std::vector<std::shared_ptr<LogObserver>> added;
+  for (auto& observer : observers) {
+    auto shared = std::make_shared<LogObserver>(std::move(observer));
+    publisher_->addObserver([shared](const LogEvent& event) { (*shared)(event); });
+    added.push_back(std::move(shared));
+  }
+  // 2. Take the buffer and stop buffering.
+  std::deque<LogEvent> replay;
+  bool again = false;
+  {
+    std::lock_guard lock(mutex_);
+    again = began_;
+    began_ = true;
+    replay.swap(buffer_);
+  }
+  if (again) {
+    Logger("tw.logger", *publisher_)
+        .warn("Warning: primary log target selected twice; beginLoggingTo was already called.");
+    return;
+  }
+  if (discardBuffer) return;
+  // 3. Replay to the new observers only.
+  for (const LogEvent& event : replay) {
+    for (const auto& observer : added) {
+      try {
+        (*observer)(event);
+      } catch (...) {  // a replayed event an observer cannot take is skipped for it
+      }
+    }
+  }
+}
+
+bool LogBeginner::began() const {
+  std::lock_guard lock(mutex_);
+  return began_;
+}
+
+std::vector<LogEvent> LogBeginner::bufferedEvents() const {
+  std::lock_guard lock(mutex_);
+  return {buffer_.begin(), buffer_.end()};
 }
 
 void Logger::failure(std::string text, Failure failure, LogLevel level) const {
@@ -105,6 +223,24 @@ void Logger::emit(LogLevel level, std::string text, std::optional<Failure> failu
   event.ns = ns_;
   event.text = std::move(text);
   event.failure = std::move(failure);
+  event.time = logClockNow();
+  publisher_->publish(event);
+}
+
+void Logger::failure(std::string format, LogFields fields, Failure failure, LogLevel level) const {
+  emit(level, std::move(format), std::move(fields), std::move(failure));
+}
+
+void Logger::emit(LogLevel level, std::string format, LogFields fields,
+                  std::optional<Failure> failure) const {
+  LogEvent event;
+  event.level = level;
+  event.ns = ns_;
+  event.logFormat = std::move(format);
+  event.fields = std::move(fields);
+  event.text = formatEvent(event);
+  event.failure = std::move(failure);
+  event.time = logClockNow();
   publisher_->publish(event);
 }
 

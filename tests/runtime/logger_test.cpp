@@ -1,8 +1,12 @@
 /// @file
-/// Tests of the logger: publishers, observers, LogCapture, event formatting.
-/// Twisted: twisted/logger/test/test_observer.py, test_capture.py, test_logger.py.
+/// Tests of the logger: publishers, observers, LogCapture, event formatting, structured events,
+/// LogBeginner.
+/// Twisted: twisted/logger/test/test_observer.py, test_capture.py, test_logger.py,
+/// test_format.py, test_global.py.
 #include "tw/logger.hpp"
 
+#include <algorithm>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -12,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "tw/failure.hpp"
+#include "tw/log_beginner.hpp"
 
 namespace {
 
@@ -337,4 +342,251 @@ TEST(LoggerTests, observerRaisesAndLoggerHatesMe) {
   });
   EXPECT_NO_THROW(tw::Logger("tw.test", publisher).info("event"));
   EXPECT_EQ(calls, 4);  // each saw the event and the other's failure
+}
+
+namespace {
+
+/// formatLogMessage's result, or "error: <what>" when it throws.
+std::string formatOrError(std::string_view format, const tw::LogFields& fields) {
+  try {
+    return tw::formatLogMessage(format, fields);
+  } catch (const tw::LogFormatError& e) {
+    return std::string("error: ") + e.what();
+  }
+}
+
+}  // namespace
+
+// `{name}` takes the field's value; doubled braces are literal braces.
+// Twisted: logger.test.test_format.FormattingTests.test_formatEvent
+TEST(LoggerTests, formatLogMessageSubstitutes) {
+  tw::LogFields fields{{"x", "1"}, {"who", "world"}, {"empty", ""}};
+  EXPECT_EQ(formatOrError("a {x} b {{y}} }}", fields), "a 1 b {y} }");
+  EXPECT_EQ(formatOrError("hello {who}, {who}!", fields), "hello world, world!");
+  EXPECT_EQ(formatOrError("[{empty}]", fields), "[]");
+  EXPECT_EQ(formatOrError("no fields at all", {}), "no fields at all");
+  EXPECT_EQ(formatOrError("}}{{", {}), "}{");
+  EXPECT_EQ(formatOrError("", {}), "");
+}
+
+// Conversions and string format specs behave as Python's str.format does for strings.
+TEST(LoggerTests, formatLogMessageSpecs) {
+  tw::LogFields fields{{"x", "ab"}, {"y", "3"}, {"q", "it's"}};
+  EXPECT_EQ(formatOrError("{x!r}", fields), "'ab'");
+  EXPECT_EQ(formatOrError("{q!r}", fields), "'it\\'s'");
+  EXPECT_EQ(formatOrError("{x!s}", fields), "ab");
+  EXPECT_EQ(formatOrError("{x:>5}|", fields), "   ab|");
+  EXPECT_EQ(formatOrError("{x:*^7}|", fields), "**ab***|");
+  EXPECT_EQ(formatOrError("{x:5}|", fields), "ab   |");
+  EXPECT_EQ(formatOrError("{x:05}", fields), "ab000");
+  EXPECT_EQ(formatOrError("{x:>05}", fields), "000ab");
+  EXPECT_EQ(formatOrError("{x:.1}", fields), "a");
+  EXPECT_EQ(formatOrError("{x:5.1s}|", fields), "a    |");
+  EXPECT_EQ(formatOrError("{x!r:>6}", fields), "  'ab'");
+  EXPECT_EQ(formatOrError("{x:{y}}|", fields), "ab |");
+  EXPECT_EQ(formatOrError("{x:}{x:>}", fields), "abab");
+  EXPECT_EQ(formatOrError("{x:\xc3\xa9>4}", fields),
+            "\xc3\xa9\xc3\xa9"
+            "ab");
+}
+
+// Errors carry Python's wording, so the fallback text reads as Twisted's does.
+// (Messages checked against Python 3 str.format.)
+TEST(LoggerTests, formatLogMessageErrors) {
+  tw::LogFields fields{{"x", "ab"}, {"y", "3"}};
+  EXPECT_EQ(formatOrError("a {nope} b", fields), "error: 'nope'");
+  EXPECT_EQ(formatOrError("a {", fields), "error: Single '{' encountered in format string");
+  EXPECT_EQ(formatOrError("a }", fields), "error: Single '}' encountered in format string");
+  EXPECT_EQ(formatOrError("a {abc", fields), "error: expected '}' before end of string");
+  EXPECT_EQ(formatOrError("{}", fields), "error: tuple index out of range");
+  EXPECT_EQ(formatOrError("{0}", fields), "error: tuple index out of range");
+  EXPECT_EQ(formatOrError("{x!z}", fields), "error: Unknown conversion specifier z");
+  EXPECT_EQ(formatOrError("{x:d}", fields),
+            "error: Unknown format code 'd' for object of type 'str'");
+  EXPECT_EQ(formatOrError("{x:=5}", fields),
+            "error: '=' alignment not allowed in string format specifier");
+  EXPECT_EQ(formatOrError("{x:+5}", fields), "error: Sign not allowed in string format specifier");
+  EXPECT_EQ(formatOrError("{ x }", fields), "error: ' x '");
+  EXPECT_EQ(formatOrError("{x:{y:{x}}}", fields), "error: Max string recursion exceeded");
+  EXPECT_TRUE(formatOrError("{x.y}", fields).starts_with("error: "));
+  EXPECT_TRUE(formatOrError("{x[0]}", fields).starts_with("error: "));
+}
+
+// A structured emit keeps the format and fields and sets text to the formatted message.
+// Twisted: logger.test.test_logger.LoggerTests.test_basicLogger
+TEST(LoggerTests, emitStructured) {
+  tw::LogPublisher publisher;
+  tw::LogCapture captured(publisher);
+  tw::Logger log("tw.test", publisher);
+  log.info("user {user} logged in from {addr}", {{"user", "alice"}, {"addr", "10.0.0.1"}});
+  log.debug("d {a}", {{"a", "1"}});
+  log.warn("w {a}", {{"a", "2"}});
+  log.error("e {a}", {{"a", "3"}});
+  log.critical("c {a}", {{"a", "4"}});
+  tw::Failure failure(std::runtime_error("bad"));
+  log.failure("f {a}", {{"a", "5"}}, failure);
+  log.emit(tw::LogLevel::warn, "braces {{kept}}", tw::LogFields{});
+  auto events = captured.events();
+  ASSERT_EQ(events.size(), 7u);
+  EXPECT_EQ(events[0].text, "user alice logged in from 10.0.0.1");
+  EXPECT_EQ(events[0].logFormat, "user {user} logged in from {addr}");
+  EXPECT_EQ(events[0].fields, (tw::LogFields{{"user", "alice"}, {"addr", "10.0.0.1"}}));
+  ASSERT_NE(events[0].field("user"), nullptr);
+  EXPECT_EQ(*events[0].field("user"), "alice");
+  EXPECT_EQ(events[0].field("nope"), nullptr);
+  EXPECT_EQ(events[0].level, tw::LogLevel::info);
+  EXPECT_EQ(events[0].ns, "tw.test");
+  EXPECT_GT(events[0].time, 0.0);
+  std::vector<tw::LogLevel> levels;
+  std::vector<std::string> texts;
+  for (std::size_t i = 1; i < events.size(); ++i) {
+    levels.push_back(events[i].level);
+    texts.push_back(events[i].text);
+  }
+  EXPECT_EQ(levels, (std::vector<tw::LogLevel>{tw::LogLevel::debug, tw::LogLevel::warn,
+                                               tw::LogLevel::error, tw::LogLevel::critical,
+                                               tw::LogLevel::critical, tw::LogLevel::warn}));
+  EXPECT_EQ(texts, (std::vector<std::string>{"d 1", "w 2", "e 3", "c 4", "f 5", "braces {kept}"}));
+  ASSERT_TRUE(events[5].failure.has_value());
+  EXPECT_EQ(*events[5].failure, failure);
+}
+
+// The one-argument form is plain text: braces in it are not a format.
+TEST(LoggerTests, plainTextKeepsBraces) {
+  tw::LogPublisher publisher;
+  tw::LogCapture captured(publisher);
+  tw::Logger("tw.test", publisher).info("a {literal} }");
+  auto events = captured.events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].text, "a {literal} }");
+  EXPECT_EQ(events[0].logFormat, "");
+  EXPECT_EQ(tw::formatEvent(events[0]), "a {literal} }");
+}
+
+// A format that fails gives Twisted's "Unable to format event" text rather than throwing.
+// Twisted: logger.test.test_format.FormattingTests.test_formatUnformattableEvent
+TEST(LoggerTests, emitUnformattable) {
+  tw::LogPublisher publisher;
+  tw::LogCapture captured(publisher);
+  tw::Logger log("ns", publisher);
+  EXPECT_NO_THROW(log.info("a {nope} b", {{"x", "1"}}));
+  EXPECT_NO_THROW(log.info("a {", tw::LogFields{}));
+  auto events = captured.events();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].text,
+            "Unable to format event {'log_format': 'a {nope} b', 'log_namespace': 'ns', "
+            "'log_level': <LogLevel=info>, 'x': '1'}: 'nope'");
+  EXPECT_EQ(events[1].text,
+            "Unable to format event {'log_format': 'a {', 'log_namespace': 'ns', "
+            "'log_level': <LogLevel=info>}: Single '{' encountered in format string");
+  EXPECT_EQ(tw::formatEvent(events[0]), events[0].text);
+}
+
+// ---- LogBeginner ----------------------------------------------------------------------------
+
+// Before logging begins, unobserved events are buffered; beginLoggingTo replays them, oldest
+// first, to the new observers, then those observers get new events directly.
+// Twisted: logger.test.test_global.LogBeginnerTests.test_beginLoggingToBufferedEvents
+TEST(LoggerTests, beginnerBuffersAndReplays) {
+  tw::LogPublisher publisher;
+  tw::LogBeginner beginner(publisher);
+  tw::Logger log("tw.test", publisher);
+  testing::internal::CaptureStderr();
+  log.info("early info");
+  log.warn("early warn");
+  std::string err = testing::internal::GetCapturedStderr();
+  // The stderr rule still applies before beginning.
+  EXPECT_EQ(err, "[tw.test#warn] early warn\n");
+  EXPECT_FALSE(beginner.began());
+  ASSERT_EQ(beginner.bufferedEvents().size(), 2u);
+  std::vector<std::string> seen;
+  beginner.beginLoggingTo({[&](const tw::LogEvent& e) { seen.push_back(e.text); }});
+  EXPECT_TRUE(beginner.began());
+  EXPECT_TRUE(beginner.bufferedEvents().empty());
+  log.info("late");
+  EXPECT_EQ(seen, (std::vector<std::string>{"early info", "early warn", "late"}));
+}
+
+// Events some observer already saw are not buffered; the buffer is bounded (oldest dropped).
+TEST(LoggerTests, beginnerBufferBoundedAndUnobservedOnly) {
+  tw::LogPublisher publisher;
+  tw::LogBeginner beginner(publisher, 3);
+  tw::Logger log("tw.test", publisher);
+  {
+    tw::LogCapture capture(publisher);
+    log.info("observed");
+  }
+  for (int i = 0; i < 5; ++i) log.info(std::to_string(i));
+  std::vector<std::string> texts;
+  for (const auto& e : beginner.bufferedEvents()) texts.push_back(e.text);
+  EXPECT_EQ(texts, (std::vector<std::string>{"2", "3", "4"}));
+}
+
+// discardBuffer drops the buffered events; a second beginLoggingTo only adds its observers and
+// warns.
+// Twisted: logger.test.test_global.LogBeginnerTests.test_beginLoggingToTwice
+TEST(LoggerTests, beginnerDiscardAndTwice) {
+  tw::LogPublisher publisher;
+  tw::LogBeginner beginner(publisher);
+  tw::Logger log("tw.test", publisher);
+  log.info("lost");
+  std::vector<std::string> first;
+  beginner.beginLoggingTo({[&](const tw::LogEvent& e) { first.push_back(e.text); }}, true);
+  EXPECT_TRUE(first.empty());
+  std::vector<tw::LogEvent> second;
+  beginner.beginLoggingTo({[&](const tw::LogEvent& e) { second.push_back(e); }});
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].level, tw::LogLevel::warn);
+  EXPECT_EQ(second[0].ns, "tw.logger");
+  EXPECT_NE(second[0].text.find("twice"), std::string::npos);
+  log.info("both");
+  EXPECT_EQ(first.back(), "both");
+  EXPECT_EQ(second.back().text, "both");
+}
+
+// An observer that throws on a replayed event does not stop the replay to the others.
+TEST(LoggerTests, beginnerReplayObserverThrows) {
+  tw::LogPublisher publisher;
+  tw::LogBeginner beginner(publisher);
+  tw::Logger log("tw.test", publisher);
+  log.info("a");
+  log.info("b");
+  std::vector<std::string> good;
+  beginner.beginLoggingTo({[](const tw::LogEvent&) { throw std::runtime_error("bad"); },
+                           [&](const tw::LogEvent& e) { good.push_back(e.text); }});
+  EXPECT_EQ(good, (std::vector<std::string>{"a", "b"}));
+}
+
+// Events published from other threads while logging begins are delivered exactly once.
+TEST(LoggerTests, beginnerConcurrentPublish) {
+  tw::LogPublisher publisher;
+  tw::LogBeginner beginner(publisher);
+  constexpr int kEvents = 2000;
+  std::mutex mutex;
+  std::vector<int> seen;
+  std::thread producer([&] {
+    tw::Logger log("tw.test", publisher);
+    for (int i = 0; i < kEvents; ++i) log.info(std::to_string(i));
+  });
+  beginner.beginLoggingTo({[&](const tw::LogEvent& e) {
+    std::lock_guard lock(mutex);
+    seen.push_back(std::stoi(e.text));
+  }});
+  producer.join();
+  std::sort(seen.begin(), seen.end());
+  std::vector<int> expected(kEvents);
+  for (int i = 0; i < kEvents; ++i) expected[i] = i;
+  EXPECT_EQ(seen, expected);
+}
+
+// The global publisher has a global beginner attached from the start: before it begins, an
+// event published there with no observer is buffered.
+TEST(LoggerTests, globalLogBeginnerAttached) {
+  EXPECT_EQ(&tw::globalLogBeginner(), &tw::globalLogBeginner());
+  if (tw::globalLogBeginner().began()) GTEST_SKIP() << "logging already began in this process";
+  tw::Logger("tw.test.global").debug("buffered by the global beginner");
+  auto buffered = tw::globalLogBeginner().bufferedEvents();
+  ASSERT_FALSE(buffered.empty());
+  EXPECT_EQ(buffered.back().text, "buffered by the global beginner");
 }
