@@ -18,9 +18,11 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <sstream>
 
 #include "tw/deferred.hpp"
+#include "tw/log_observers.hpp"
 #include "tw/logger.hpp"
 #include "tw/service.hpp"
 
@@ -237,47 +239,6 @@ void removePidfile(const std::string& path) {
   std::filesystem::remove(path, ignored);
 }
 
-// integrator: replace by textFileLogObserver (<tw/log_observers.hpp>) once it has landed.
-/// Writes each event as one line "<UTC timestamp> <event.format()>" and flushes it.
-class TextLogFile {
- public:
-  explicit TextLogFile(const std::string& path) {
-    if (path == "-") {
-      file_ = stdout;
-    } else {
-      file_ = std::fopen(path.c_str(), "a");
-      if (file_ == nullptr) {
-        throw std::runtime_error("cannot open log file " + path + ": " + std::strerror(errno));
-      }
-      owned_ = true;
-    }
-  }
-  ~TextLogFile() {
-    if (owned_) std::fclose(file_);
-  }
-  TextLogFile(const TextLogFile&) = delete;
-  TextLogFile& operator=(const TextLogFile&) = delete;
-
-  void write(const LogEvent& event) {
-    auto now = std::chrono::system_clock::now();
-    std::time_t t = std::chrono::system_clock::to_time_t(now);
-    std::tm tm{};
-    ::gmtime_r(&t, &tm);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S+0000", &tm);
-    std::string text = event.format();
-    while (!text.empty() && text.back() == '\n') text.pop_back();
-    std::lock_guard<std::mutex> lock(mutex_);
-    std::fprintf(file_, "%s %s\n", stamp, text.c_str());
-    std::fflush(file_);
-  }
-
- private:
-  std::FILE* file_ = nullptr;
-  bool owned_ = false;
-  std::mutex mutex_;
-};
-
 std::string absolute(const std::string& path) {
   if (path.empty() || path == "-") return path;
   return std::filesystem::absolute(path).string();
@@ -378,16 +339,17 @@ int runApplication(const RunnerOptions& options, const PluginRegistry& plugins,
     statusFd = fds[1];
   }
 
-  std::unique_ptr<TextLogFile> logFile;
+  // One line per event, "<time> [namespace#level] text", flushed at once.
+  std::optional<FileLogObserver> logObserver;
   try {
-    logFile = std::make_unique<TextLogFile>(logfile);
+    logObserver = logfile == "-" ? textFileLogObserver(std::cout)
+                                 : textFileLogObserver(std::filesystem::path(logfile));
   } catch (const std::exception& e) {
     reportToParent(statusFd, std::string("1 ") + e.what());
     if (options.nodaemon) std::cerr << e.what() << "\n";
     return 1;
   }
-  LogPublisher::ObserverId observer = globalLogPublisher().addObserver(
-      [file = logFile.get()](const LogEvent& e) { file->write(e); });
+  LogPublisher::ObserverId observer = globalLogPublisher().addObserver(*logObserver);
   struct Cleanup {
     LogPublisher::ObserverId id;
     ~Cleanup() { globalLogPublisher().removeObserver(id); }

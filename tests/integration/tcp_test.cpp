@@ -290,6 +290,32 @@ TYPED_TEST(TCPTests, connectByHostName) {
   EXPECT_EQ(server->built.size(), 1u);
 }
 
+// The name is looked up on the reactor's thread pool: connectTCP returns before the lookup, an
+// unknown name fails the attempt with UnknownHostError, and a lookup still running when the
+// attempt is stopped is ignored when it answers.  Twisted: BaseClient.resolveAddress.
+TYPED_TEST(TCPTests, connectByUnknownHostNameAndStoppedLookup) {
+  auto& r = this->reactor;
+  auto client = std::make_shared<ClientFactory<>>();
+  client->onFailed = [&](const tw::Failure&) { r.stop(); };
+  r.connectTCP("no-such-host.invalid", 80, client);
+  this->runBounded();
+  ASSERT_TRUE(client->failed.has_value());
+  EXPECT_TRUE(client->failed->template check<tw::error::UnknownHostError>())
+      << client->failed->getErrorMessage();
+  ASSERT_NE(r.threadpool(), nullptr);  // the lookup ran there
+
+  tw::EpollReactor r2;
+  auto stopped = std::make_shared<ClientFactory<>>();
+  auto connector = r2.connectTCP("localhost", 9, stopped);
+  r2.callLater(0s, [&] { connector->stopConnecting(); });  // after begin(), before the answer
+  r2.callLater(200ms, [&] { r2.stop(); });
+  r2.run(false);
+  ASSERT_TRUE(stopped->failed.has_value());
+  EXPECT_TRUE(stopped->failed->template check<tw::error::UserError>())
+      << stopped->failed->getErrorMessage();
+  EXPECT_TRUE(stopped->built.empty());
+}
+
 // Listening on a port in use raises CannotListenError.
 TYPED_TEST(TCPTests, listenOnPortInUse) {
   auto& r = this->reactor;

@@ -174,7 +174,7 @@ TEST_F(TwRunTests, foregroundServesAndStopsOnSigterm) {
   }
   // One line per event, each starting with a timestamp.
   std::istringstream lines(log);
-  std::regex stamped("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\+0000 \\[.*");
+  std::regex stamped("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d[+-]\\d{4} \\[.*");
   for (std::string line; std::getline(lines, line);) {
     EXPECT_TRUE(std::regex_match(line, stamped)) << "not a log line: '" << line << "'";
   }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <source_location>
@@ -114,7 +115,8 @@ class TCPPort final : public detail::StreamPort {
 /// An outgoing TCP connection attempt, and the connection it makes.
 ///
 /// connect(): the factory's doStart (once), startedConnecting, then in a later step the host is
-/// resolved (a literal, or getaddrinfo), the socket bound to bindAddress if given, and
+/// resolved (a literal at once; a name with the reactor's resolve(), on its thread pool, so the
+/// loop never waits for a name server), the socket bound to bindAddress if given, and
 /// connected without blocking.  Then either buildProtocol + makeConnection, or
 /// clientConnectionFailed with getConnectError's type (ConnectionRefusedError, ...),
 /// ConnectBindError, UnknownHostError, TimeoutError (after `timeout`) or UserError
@@ -129,7 +131,7 @@ class TCPConnector final : public detail::StreamConnector {
   AddressPtr getDestination() const override;
 
  protected:
-  /// Resolves the host (a literal, or getaddrinfo), binds to bindAddress if given, connects.
+  /// Resolves the host (a literal at once, a name with reactor.resolve()), then connectTo().
   void begin() override;
   AddressPtr addressOf(const detail::SocketAddress& peer) const override;
   std::shared_ptr<detail::StreamConnection> makeConnection(int fd, AddressPtr peer) override;
@@ -137,8 +139,12 @@ class TCPConnector final : public detail::StreamConnector {
 
  private:
   std::string host_;
+  /// Binds to bindAddress if given, and connects to `addr`.
+  void connectTo(const detail::SocketAddress& addr);
+
   int port_;
   std::optional<BindAddress> bindAddress_;
+  std::uint64_t lookups_ = 0;  // the latest lookup's number; older answers are dropped
 };
 
 }  // namespace tw

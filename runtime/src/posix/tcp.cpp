@@ -46,23 +46,6 @@ using detail::parseNumeric;
 AddressPtr toAddress(const sockaddr* sa) { return detail::toAddress(sa, "TCP"); }
 AddressPtr socketLocalAddress(int fd) { return detail::localAddress(fd, "TCP"); }
 
-/// Resolves a host name to its first IPv4 address (as Twisted's connectTCP does).
-bool resolveIPv4(const std::string& host, int port, SockAddr& out) {
-  addrinfo hints{};
-  hints.ai_family = AF_INET;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  addrinfo* res = nullptr;
-  const std::string service = std::to_string(port);
-  if (::getaddrinfo(host.c_str(), service.c_str(), &hints, &res) != 0 || res == nullptr) {
-    return false;
-  }
-  std::memcpy(&out.ss, res->ai_addr, res->ai_addrlen);
-  out.len = res->ai_addrlen;
-  ::freeaddrinfo(res);
-  return true;
-}
-
 void setBoolOption(int fd, int level, int name, bool enabled) {
   detail::setBoolOption(fd, level, name, enabled);
 }
@@ -158,10 +141,36 @@ AddressPtr TCPConnector::getDestination() const {
 
 void TCPConnector::begin() {
   SockAddr addr;
-  if (!parseNumeric(host_, port_, addr) && !resolveIPv4(host_, port_, addr)) {
-    connectionFailed(Failure(error::UnknownHostError(host_)));
+  if (parseNumeric(host_, port_, addr)) {
+    connectTo(addr);
     return;
   }
+  // A name: look it up off the loop.  The answer counts only if this attempt is still the
+  // current one (not stopped, timed out or replaced by a later connect()).
+  const std::uint64_t lookup = ++lookups_;
+  std::weak_ptr<detail::StreamConnector> weak = weak_from_this();
+  auto current = [this, weak, lookup] {
+    auto self = weak.lock();
+    return self && lookup == lookups_ && state() == "connecting" ? self : nullptr;
+  };
+  reactor_.resolve(host_, Seconds(60))
+      .addCallbacks(
+          [this, current](const std::string& address) {
+            auto self = current();
+            if (!self) return;
+            SockAddr resolved;
+            if (!parseNumeric(address, port_, resolved)) {
+              connectionFailed(Failure(error::UnknownHostError(host_)));
+              return;
+            }
+            connectTo(resolved);
+          },
+          [this, current](const Failure&) {
+            if (current()) connectionFailed(Failure(error::UnknownHostError(host_)));
+          });
+}
+
+void TCPConnector::connectTo(const SockAddr& addr) {
   const int fd = ::socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     connectionFailed(Failure(error::ConnectError(lastError())));
